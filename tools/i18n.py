@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "stale":
         stale = stale_pages()
         for page in stale:
-            print(page.relative_to(ROOT).as_posix())
+            print(page.relative_to(ROOT).as_posix() if page.is_relative_to(ROOT) else page)
         print(f"{len(stale)} stale page(s)", file=sys.stderr)
         return 1 if stale else 0
     if args.command == "parity":
