@@ -1,0 +1,69 @@
+"""Boolean attention masks (``True`` = attention allowed)."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+__all__ = ["padding_mask", "causal_mask", "key_padding_to_attention_mask"]
+
+
+def padding_mask(lengths: Tensor, max_len: int | None = None) -> Tensor:
+    """Mask of real (non-padding) tokens.
+
+    Args:
+        lengths: ``(B,)`` integer tensor of sequence lengths.
+        max_len: padded length ``S``; defaults to ``max(lengths)``.
+
+    Returns:
+        ``(B, S)`` bool tensor, ``True`` at positions ``< lengths[b]``.
+    """
+    if not isinstance(lengths, Tensor):
+        raise TypeError(f"lengths: expected a 1-D integer torch.Tensor (B,), got {type(lengths).__name__}")
+    if lengths.dim() != 1:
+        raise ValueError(f"lengths: expected a 1-D tensor (B,), got shape {tuple(lengths.shape)}")
+    if lengths.dtype == torch.bool or lengths.is_floating_point() or lengths.is_complex():
+        raise TypeError(f"lengths: expected an integer dtype, got {lengths.dtype}")
+    if (lengths < 0).any():
+        raise ValueError(f"lengths: expected non-negative lengths, got {lengths.tolist()}")
+    longest = int(lengths.max()) if lengths.numel() > 0 else 0
+    if max_len is None:
+        max_len = longest
+    elif isinstance(max_len, bool) or not isinstance(max_len, int):
+        raise TypeError(f"max_len: expected an int or None, got {type(max_len).__name__}")
+    elif max_len < longest:
+        raise ValueError(f"max_len: expected max_len >= max(lengths) = {longest}, got {max_len}")
+    positions = torch.arange(max_len, device=lengths.device)  # (S,)
+    return positions[None, :] < lengths[:, None]  # (B, S)
+
+
+def causal_mask(L: int, S: int | None = None, *, device: torch.device | str | None = None) -> Tensor:
+    """Causal mask: query ``i`` may attend to key ``j`` iff ``j <= i + (S - L)``.
+
+    With ``S > L`` the queries are the *last* ``L`` positions of the ``S`` keys
+    (as when decoding with a KV cache). ``S`` defaults to ``L``.
+
+    Returns:
+        ``(L, S)`` bool tensor.
+    """
+    if S is None:
+        S = L
+    for name, n in (("L", L), ("S", S)):
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"{name}: expected an int, got {type(n).__name__}")
+        if n < 0:
+            raise ValueError(f"{name}: expected a non-negative int, got {n}")
+    i = torch.arange(L, device=device)[:, None]  # (L, 1)
+    j = torch.arange(S, device=device)[None, :]  # (1, S)
+    return j <= i + (S - L)  # (L, S)
+
+
+def key_padding_to_attention_mask(key_padding: Tensor) -> Tensor:
+    """Turn a ``(B, S)`` key mask (``True`` = real key) into ``(B, 1, S)``,
+    which broadcasts over the ``L`` queries of a ``(B, L, S)`` score matrix."""
+    if not isinstance(key_padding, Tensor) or key_padding.dtype != torch.bool:
+        got = key_padding.dtype if isinstance(key_padding, Tensor) else type(key_padding).__name__
+        raise TypeError(f"key_padding: expected a bool tensor (B, S), got {got}")
+    if key_padding.dim() != 2:
+        raise ValueError(f"key_padding: expected shape (B, S), got {tuple(key_padding.shape)}")
+    return key_padding[:, None, :]  # (B, 1, S)

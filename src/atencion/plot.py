@@ -1,0 +1,167 @@
+"""Bilingual (Spanish/English) plots: attention heatmaps and training curves.
+
+Nothing here calls ``plt.show()`` or sets a background colour, so the figures
+work in the book's light and dark themes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
+
+__all__ = ["LABELS", "label", "attention_heatmap", "plot_history"]
+
+LABELS: dict[str, dict[str, str]] = {
+    "es": {
+        "query": "Consulta",
+        "key": "Clave",
+        "value": "Valor",
+        "weight": "Peso de atención",
+        "epoch": "Época",
+        "loss": "Pérdida",
+        "accuracy": "Exactitud",
+        "source": "Fuente",
+        "target": "Objetivo",
+        "output": "Salida",
+        "train": "entrenamiento",
+        "validation": "validación",
+    },
+    "en": {
+        "query": "Query",
+        "key": "Key",
+        "value": "Value",
+        "weight": "Attention weight",
+        "epoch": "Epoch",
+        "loss": "Loss",
+        "accuracy": "Accuracy",
+        "source": "Source",
+        "target": "Target",
+        "output": "Output",
+        "train": "training",
+        "validation": "validation",
+    },
+}
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in LABELS:
+        raise ValueError(f"lang: expected one of {sorted(LABELS)!r}, got {lang!r}")
+
+
+def label(key: str, lang: str) -> str:
+    """The label for ``key`` in ``lang`` (``"es"`` or ``"en"``)."""
+    _check_lang(lang)
+    if key not in LABELS[lang]:
+        raise ValueError(f"key: expected one of {sorted(LABELS[lang])!r}, got {key!r}")
+    return LABELS[lang][key]
+
+
+def _to_numpy(weights: object) -> np.ndarray:
+    if isinstance(weights, torch.Tensor):
+        return weights.detach().cpu().to(torch.float64).numpy()
+    return np.asarray(weights, dtype=np.float64)
+
+
+def attention_heatmap(
+    weights: torch.Tensor | np.ndarray,
+    *,
+    x_labels: Sequence[str] | None = None,
+    y_labels: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    lang: str = "es",
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    title: str | None = None,
+    cmap: str = "viridis",
+    colorbar: bool = True,
+    annotate: bool = False,
+) -> Axes:
+    """Heatmap of an ``(L, S)`` attention matrix: queries on rows, keys on columns.
+
+    ``x_labels`` (length ``S``) and ``y_labels`` (length ``L``) are the key and
+    query tokens. Axis labels default to "Clave"/"Consulta" (``lang="es"``) or
+    "Key"/"Query" (``lang="en"``). ``annotate`` writes each weight in its cell.
+    """
+    _check_lang(lang)
+    w = _to_numpy(weights)
+    if w.ndim != 2:
+        raise ValueError(f"weights: expected a 2-D array (L, S), got shape {w.shape}")
+    L, S = w.shape
+    for name, ticks, n, axis in (("x_labels", x_labels, S, "S"), ("y_labels", y_labels, L, "L")):
+        if ticks is not None and len(ticks) != n:
+            raise ValueError(
+                f"{name}: expected {n} labels ({axis} of weights with shape {w.shape}), got {len(ticks)}"
+            )
+    if ax is None:
+        _, ax = plt.subplots()
+
+    image = ax.imshow(w, cmap=cmap, vmin=0.0, vmax=max(float(w.max(initial=0.0)), 1e-12))
+    if x_labels is not None:
+        ax.set_xticks(np.arange(S), labels=[str(t) for t in x_labels], rotation=45, ha="right",
+                      rotation_mode="anchor")
+    if y_labels is not None:
+        ax.set_yticks(np.arange(L), labels=[str(t) for t in y_labels])
+    ax.set_xlabel(label("key", lang) if xlabel is None else xlabel)
+    ax.set_ylabel(label("query", lang) if ylabel is None else ylabel)
+    if title is not None:
+        ax.set_title(title)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label=label("weight", lang))
+    if annotate:
+        threshold = 0.5 * (image.norm.vmin + image.norm.vmax)
+        for (i, j), value in np.ndenumerate(w):  # one text per cell: plotting, not maths
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize="small",
+                    color="black" if value > threshold else "white")
+    return ax
+
+
+def _history_label(key: str, lang: str, keys: Sequence[str]) -> str:
+    """'loss' -> 'Pérdida', 'val_loss' -> 'Pérdida (validación)'; unknown keys as is."""
+    for prefix, split in (("val_", "validation"), ("train_", "train")):
+        if key.startswith(prefix) and key[len(prefix):] in LABELS[lang]:
+            return f"{LABELS[lang][key[len(prefix):]]} ({LABELS[lang][split]})"
+    if key in LABELS[lang]:
+        if f"val_{key}" in keys:  # e.g. fit's "loss" plotted next to "val_loss"
+            return f"{LABELS[lang][key]} ({LABELS[lang]['train']})"
+        return LABELS[lang][key]
+    return key
+
+
+def plot_history(
+    history: Mapping[str, Sequence[float]],
+    *,
+    keys: Sequence[str] = ("loss",),
+    ax: Axes | None = None,
+    lang: str = "es",
+    labels: Mapping[str, str] | None = None,
+) -> Axes:
+    """Plot ``history[key]`` against the epoch (1, 2, ...) for each of ``keys``.
+
+    Legend entries come from ``labels`` if given, else from :data:`LABELS`
+    (``"val_loss"`` becomes e.g. "Pérdida (validación)").
+    """
+    _check_lang(lang)
+    if isinstance(keys, str):
+        keys = (keys,)
+    missing = [k for k in keys if k not in history]
+    if missing:
+        raise ValueError(f"keys: {missing!r} not in history (available: {sorted(history)!r})")
+    if ax is None:
+        _, ax = plt.subplots()
+    for key in keys:
+        values = list(history[key])
+        name = labels[key] if labels is not None and key in labels else _history_label(key, lang, keys)
+        ax.plot(np.arange(1, len(values) + 1), values, marker="o" if len(values) < 30 else None,
+                label=name)
+    bases = {k.removeprefix("val_").removeprefix("train_") for k in keys}
+    if len(bases) == 1 and (base := bases.pop()) in LABELS[lang]:
+        ax.set_ylabel(LABELS[lang][base])
+    ax.set_xlabel(label("epoch", lang))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend()
+    return ax
