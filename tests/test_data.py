@@ -1,0 +1,332 @@
+"""Tests for atencion.data: Spanish numbers, dates, splits, vocabulary, batches, metric."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from atencion.data import (
+    BOS,
+    EOS,
+    PAD,
+    UNK,
+    Vocab,
+    batches,
+    date_pairs,
+    detokenize_en,
+    encode_pairs,
+    english_date,
+    english_range,
+    exact_match,
+    make_batch,
+    spanish_date,
+    spanish_number,
+    spanish_range,
+    split_dates,
+    tokenize,
+)
+
+# --------------------------------------------------------------------------- numbers
+
+KNOWN = {
+    0: "cero", 1: "uno", 10: "diez", 11: "once", 15: "quince", 16: "dieciséis",
+    17: "diecisiete", 20: "veinte", 21: "veintiuno", 22: "veintidós", 23: "veintitrés",
+    26: "veintiséis", 29: "veintinueve", 30: "treinta", 31: "treinta y uno",
+    45: "cuarenta y cinco", 99: "noventa y nueve", 100: "cien", 101: "ciento uno",
+    116: "ciento dieciséis", 200: "doscientos", 321: "trescientos veintiuno",
+    500: "quinientos", 700: "setecientos", 777: "setecientos setenta y siete",
+    900: "novecientos", 999: "novecientos noventa y nueve", 1000: "mil", 1001: "mil uno",
+    1100: "mil cien", 1492: "mil cuatrocientos noventa y dos",
+    1999: "mil novecientos noventa y nueve", 2000: "dos mil", 2001: "dos mil uno",
+    2026: "dos mil veintiséis", 5500: "cinco mil quinientos",
+    9999: "nueve mil novecientos noventa y nueve",
+}
+APOCOPE = {1: "un", 21: "veintiún", 31: "treinta y un", 101: "ciento un",
+           1021: "mil veintiún", 2026: "dos mil veintiséis"}
+
+
+@pytest.mark.parametrize("n,words", KNOWN.items())
+def test_spanish_number_known_values(n, words):
+    assert spanish_number(n) == words
+
+
+@pytest.mark.parametrize("n,words", APOCOPE.items())
+def test_spanish_number_apocope(n, words):
+    assert spanish_number(n, apocope=True) == words
+
+
+_VALUES = {
+    "cero": 0, "uno": 1, "un": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6,
+    "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "trece": 13,
+    "catorce": 14, "quince": 15, "dieciséis": 16, "diecisiete": 17, "dieciocho": 18,
+    "diecinueve": 19, "veinte": 20, "veintiuno": 21, "veintiún": 21, "veintidós": 22,
+    "veintitrés": 23, "veinticuatro": 24, "veinticinco": 25, "veintiséis": 26,
+    "veintisiete": 27, "veintiocho": 28, "veintinueve": 29, "treinta": 30, "cuarenta": 40,
+    "cincuenta": 50, "sesenta": 60, "setenta": 70, "ochenta": 80, "noventa": 90,
+    "cien": 100, "ciento": 100, "doscientos": 200, "trescientos": 300,
+    "cuatrocientos": 400, "quinientos": 500, "seiscientos": 600, "setecientos": 700,
+    "ochocientos": 800, "novecientos": 900,
+}
+
+
+def parse_spanish(words: str) -> int:
+    """An independent reader of Spanish numerals, as an oracle."""
+    total, current = 0, 0
+    for word in words.split(" "):
+        if word == "mil":
+            total += (current or 1) * 1000
+            current = 0
+        elif word != "y":
+            current += _VALUES[word]
+    return total + current
+
+
+@pytest.mark.parametrize("apocope", [False, True])
+def test_spanish_number_all_values_read_back(apocope):
+    words = [spanish_number(n, apocope=apocope) for n in range(10000)]
+    assert [parse_spanish(w) for w in words] == list(range(10000))
+    assert len(set(words)) == 10000
+
+
+@given(st.integers(0, 9999))
+def test_spanish_number_well_formed(n):
+    words = spanish_number(n).split(" ")
+    assert "" not in words
+    # «y» only joins tens (30..90) and units, never after «cien(to)» or «mil»
+    for i, word in enumerate(words):
+        if word == "y":
+            assert 30 <= _VALUES[words[i - 1]] <= 90 and 1 <= _VALUES[words[i + 1]] <= 9
+    assert words[0] != "uno" or n == 1  # «mil», never «uno mil»
+    assert "un" not in words and "veintiún" not in words  # no apocope by default
+    assert ("cien" in words) == (n % 1000 == 100)
+
+
+def test_spanish_number_bad_input():
+    with pytest.raises(ValueError, match="n"):
+        spanish_number(10000)
+    with pytest.raises(ValueError, match="n"):
+        spanish_number(-1)
+    with pytest.raises(TypeError, match="n"):
+        spanish_number(2.0)
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def test_dates_known_values():
+    d = dt.date(2026, 11, 23)  # a Monday
+    assert spanish_date(d) == "el 23 de noviembre de 2026"
+    assert spanish_date(d, weekday=True, day_words=True, year_words=True) == (
+        "el lunes veintitrés de noviembre de dos mil veintiséis")
+    assert english_date(d) == "November 23, 2026"
+    assert english_date(d, weekday=True) == "Monday, November 23, 2026"
+    first = dt.date(1999, 5, 1)
+    assert spanish_date(first, day_words=True, ordinal_first=True) == "el primero de mayo de 1999"
+    assert spanish_date(first, day_words=True) == "el uno de mayo de 1999"
+    assert spanish_date(first, ordinal_first=True) == "el 1 de mayo de 1999"
+    assert spanish_date(dt.date(2024, 2, 29), weekday=True) == "el jueves 29 de febrero de 2024"
+
+
+def test_ranges_known_values():
+    a, b, c = dt.date(2026, 5, 3), dt.date(2026, 11, 23), dt.date(2027, 1, 2)
+    assert spanish_range(a, b) == "del 3 de mayo al 23 de noviembre de 2026"
+    assert english_range(a, b) == "from May 3 to November 23, 2026"
+    assert spanish_range(b, c, weekday=True) == (
+        "del lunes 23 de noviembre de 2026 al sábado 2 de enero de 2027")
+    assert english_range(b, c, weekday=True) == (
+        "from Monday, November 23, 2026 to Saturday, January 2, 2027")
+
+
+@given(st.dates(dt.date(1000, 1, 1), dt.date(9999, 12, 31)), st.booleans(), st.booleans(),
+       st.booleans())
+def test_date_rendering_properties(date, weekday, day_words, year_words):
+    es = spanish_date(date, weekday=weekday, day_words=day_words, year_words=year_words)
+    en = english_date(date, weekday=weekday)
+    assert dt.datetime.strptime(en, "%A, %B %d, %Y" if weekday else "%B %d, %Y").date() == date
+    words = es.split(" ")
+    weekdays = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
+    assert words[0] == "el"
+    assert (words[1] in weekdays) == weekday
+    if weekday:
+        assert words[1] == weekdays[date.weekday()]
+    if year_words:
+        assert es.endswith(spanish_number(date.year))
+    else:
+        assert es.endswith(str(date.year))
+
+
+def test_tokenize_and_detokenize():
+    assert tokenize("el 23 de noviembre de 2026") == ["el", "2", "3", "de", "noviembre", "de",
+                                                      "2", "0", "2", "6"]
+    tokens = tokenize("from Monday, May 3 to Friday, November 23, 2026")
+    assert tokens[:5] == ["from", "Monday", ",", "May", "3"]
+    assert detokenize_en(tokens) == "from Monday, May 3 to Friday, November 23, 2026"
+    assert tokenize("el miércoles dieciséis") == ["el", "miércoles", "dieciséis"]
+
+
+# --------------------------------------------------------------------------- splits
+
+
+def test_split_dates_partition_and_reproducible():
+    start, end = dt.date(2000, 1, 1), dt.date(2003, 12, 31)
+    train, val, test = split_dates(seed=0, start=start, end=end)
+    days = (end - start).days + 1
+    assert len(train) + len(val) + len(test) == days
+    assert not set(train) & set(val) and not set(train) & set(test) and not set(val) & set(test)
+    assert abs(len(test) - 0.1 * days) <= 1
+    assert split_dates(seed=0, start=start, end=end) == (train, val, test)
+    assert split_dates(seed=1, start=start, end=end) != (train, val, test)
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+_DATE = re.compile(rf"({'|'.join(_MONTHS)}) (\d{{1,2}})(?:, (\d{{4}}))?")
+
+
+def _dates_in(text: str) -> list[dt.date]:
+    """The dates named by an English target; a range's first year defaults to its last."""
+    found = _DATE.findall(text)
+    last_year = int(found[-1][2])
+    return [dt.date(int(y or last_year), _MONTHS.index(m) + 1, int(d)) for m, d, y in found]
+
+
+def test_pairs_use_only_their_pool_and_are_reproducible():
+    train, val, test = split_dates(seed=0, start=dt.date(1990, 1, 1), end=dt.date(2009, 12, 31))
+    pairs = date_pairs(test, 400, seed=5)
+    assert pairs == date_pairs(test, 400, seed=5)
+    assert pairs != date_pairs(test, 400, seed=6)
+    seen = {d for _, t in pairs for d in _dates_in(t)}
+    assert seen <= set(test) and not seen & set(train)
+    ranges = [t for _, t in pairs if t.startswith("from")]
+    assert 100 < len(ranges) < 300  # p_range = 0.5
+    for source, target in pairs:  # the source says the same dates as the target
+        assert source.startswith("del" if target.startswith("from") else "el")
+
+
+POOLS = split_dates(seed=0)  # the default range, 1900-2099
+_MESES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+          "septiembre", "octubre", "noviembre", "diciembre")
+_DIAS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+
+
+def _read_spanish(source: str) -> list[dt.date]:
+    """Read the dates back from a Spanish source, checking any weekday named."""
+    parts = source.removeprefix("del ").removeprefix("el ").split(" al ")
+    read = []
+    for part in parts:
+        day, month, *year = part.split(" de ")
+        weekday = None
+        if day.split(" ")[0] in _DIAS:
+            weekday, day = day.split(" ", 1)
+        day = 1 if day == "primero" else int(day) if day.isdigit() else parse_spanish(day)
+        read.append((weekday, day, _MESES.index(month) + 1, year))
+    last_year = read[-1][3][0]
+    dates = []
+    for weekday, day, month, year in read:
+        y = (year or [last_year])[0]
+        date = dt.date(int(y) if y.isdigit() else parse_spanish(y), month, day)
+        assert weekday is None or weekday == _DIAS[date.weekday()]
+        dates.append(date)
+    return dates
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10**6))
+def test_source_and_target_name_the_same_dates(seed):
+    for source, target in date_pairs(POOLS[1], 50, seed=seed):
+        assert _read_spanish(source) == _dates_in(target)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10**6))
+def test_range_order_and_years(seed):
+    for _, target in date_pairs(POOLS[2], 20, seed=seed, p_range=1.0):
+        dates = _dates_in(target)
+        assert len(dates) == 2 and dates[0] < dates[1]
+        head = target.split(" to ")[0]
+        assert (str(dates[0].year) in head) == (dates[0].year != dates[1].year)
+
+
+# --------------------------------------------------------------------------- vocabulary
+
+
+def test_vocab_specials_round_trip_and_unknown():
+    vocab = Vocab.from_texts(["el 23 de mayo", "el 1 de junio"])
+    assert vocab.itos[:4] == ["<pad>", "<bos>", "<eos>", "<unk>"]
+    assert (vocab.pad_id, vocab.bos_id, vocab.eos_id, vocab.unk_id) == (PAD, BOS, EOS, UNK) == (0, 1, 2, 3)
+    tokens = tokenize("el 23 de junio")
+    ids = vocab.encode(tokens, eos=True)
+    assert ids[-1] == EOS and vocab.decode(ids) == tokens
+    size = len(vocab)
+    assert vocab.encode(["julio"]) == [UNK]
+    assert len(vocab) == size  # frozen: unknown tokens never grow it
+    assert vocab.decode([BOS, *vocab.encode(tokens), EOS, PAD, 5]) == tokens  # stops at <eos>
+    assert vocab.decode(torch.tensor(ids), strip=False)[-1] == "<eos>"
+    with pytest.raises(TypeError, match="tokens"):
+        vocab.encode("el 23")
+    with pytest.raises(ValueError, match="ids"):
+        vocab.decode([size])
+
+
+@given(st.lists(st.sampled_from(["el", "de", "mayo", "2", "3", "x", "<pad>"]), min_size=1))
+def test_vocab_round_trip_property(tokens):
+    vocab = Vocab(["el", "de", "mayo", "2", "3"])
+    decoded = vocab.decode(vocab.encode(tokens), strip=False)
+    assert decoded == [t if t in ("el", "de", "mayo", "2", "3", "<pad>") else "<unk>" for t in tokens]
+
+
+# --------------------------------------------------------------------------- batches and metric
+
+
+def test_batches_padding_shift_and_shuffle():
+    pairs = date_pairs(POOLS[0], 50, seed=0)
+    src_vocab = Vocab.from_texts(s for s, _ in pairs)
+    tgt_vocab = Vocab.from_texts(t for _, t in pairs)
+    examples = encode_pairs(pairs, src_vocab, tgt_vocab)
+    batch = make_batch(examples[:7])
+    assert batch.src.dtype == batch.tgt_in.dtype == torch.long and len(batch) == 7
+    assert batch.src.shape == (7, int(batch.src_lengths.max()))
+    for b, (s, t) in enumerate(examples[:7]):
+        assert batch.src[b, :len(s)].tolist() == s and (batch.src[b, len(s):] == PAD).all()
+        assert batch.tgt_out[b, :len(t)].tolist() == t and t[-1] == EOS
+        assert batch.tgt_in[b, 0] == BOS and batch.tgt_in[b, 1:len(t)].tolist() == t[:-1]
+    ordered = list(batches(examples, batch_size=16))
+    assert [len(b) for b in ordered] == [16, 16, 16, 2]
+    g1, g2 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    a = [b.src_lengths.tolist() for b in batches(examples, batch_size=16, generator=g1)]
+    b = [b.src_lengths.tolist() for b in batches(examples, batch_size=16, generator=g2)]
+    assert a == b and sorted(sum(a, [])) == sorted(len(s) for s, _ in examples)
+    with pytest.raises(ValueError, match="batch_size"):
+        next(batches(examples, batch_size=0))
+    with pytest.raises(ValueError, match="examples"):
+        make_batch([])
+
+
+def test_exact_match():
+    targets = torch.tensor([[5, 6, EOS, PAD], [5, EOS, PAD, PAD], [7, 7, 7, EOS]])
+    predictions = torch.tensor([[5, 6, EOS], [5, 6, EOS], [7, 7, 7]])  # the last never ends
+    assert exact_match(predictions, targets).tolist() == [True, False, False]
+    assert exact_match(targets, targets).all()
+    with pytest.raises(ValueError, match="predictions"):
+        exact_match(predictions[:2], targets)
+
+
+def test_bucketed_batches_cover_every_example_once():
+    pairs = date_pairs(POOLS[0], 300, seed=1)
+    vocab_s, vocab_t = Vocab.from_texts(s for s, _ in pairs), Vocab.from_texts(t for _, t in pairs)
+    examples = encode_pairs(pairs, vocab_s, vocab_t)
+    g = torch.Generator().manual_seed(0)
+    out = list(batches(examples, batch_size=32, generator=g, bucket=4))
+    seen = sorted(tuple(b.tgt_out[i, :int((b.tgt_out[i] != PAD).sum())].tolist())
+                  for b in out for i in range(len(b)))
+    assert seen == sorted(tuple(t) for _, t in examples)
+    plain = list(batches(examples, batch_size=32, generator=torch.Generator().manual_seed(0)))
+    steps = lambda bs: sum(b.tgt_in.shape[1] for b in bs)  # noqa: E731
+    assert steps(out) < steps(plain)  # sorting by length saves decoder steps
+    with pytest.raises(ValueError, match="bucket"):
+        next(batches(examples, batch_size=32, bucket=0))
