@@ -68,7 +68,7 @@ def config_inited(app: Sphinx, config: Any) -> None:
     if lang not in LANGUAGES:
         raise ValueError(f"bilingual_language: expected one of {sorted(LANGUAGES)}, got {lang!r}")
     here = Path(__file__).resolve().parent
-    config.templates_path = [*config.templates_path, str(here / "templates")]
+    config.templates_path = [str(here / "templates"), *config.templates_path]  # before the themes' components
     config.html_static_path = [*config.html_static_path, str(here / "static"), str(_copy_mathjax(app))]
     config.html_css_files = [*config.html_css_files, "bilingual.css"]
     config.mathjax_path = "mathjax/tex-chtml-full.js"
@@ -85,9 +85,12 @@ def html_page_context(app: Sphinx, pagename: str, templatename: str, context: di
     other = _other(lang)
     depth = pagename.count("/")
     to_site_root = "../" * (depth + 1)
-    other_page = pagename if (ROOT / "book" / other / f"{pagename}.md").exists() else "index"
-    if pagename in {"search", "genindex"}:
+    if pagename not in app.env.found_docs:  # generated pages (search, genindex) exist in both
         other_page = pagename
+    elif (ROOT / "book" / other / f"{pagename}.md").exists():
+        other_page = pagename
+    else:
+        other_page = "index"
     other_url = f"{to_site_root}{other}/{other_page}.html"
     own_url = f"{to_site_root}{lang}/{pagename}.html"
     context["lang_switch_url"] = other_url
@@ -113,8 +116,70 @@ def html_page_context(app: Sphinx, pagename: str, templatename: str, context: di
             context["body"] = notice + context["body"]
 
 
+# sphinx-book-theme's header buttons (header_buttons/source.py) ask its "booktheme" catalog
+# for msgids that its Spanish catalog lacks.
+HEADER_BUTTONS_ES = {
+    "Repository": "Repositorio",
+    "Suggest edit": "Sugerir un cambio",
+    "Open issue": "Abrir un problema",
+    "Source repositories": "Repositorios de origen",
+}
+
+
+def translate_header_buttons(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    if app.config.bilingual_language != "es":
+        return
+
+    def fix(buttons: list[dict]) -> None:
+        for button in buttons:
+            for key in ("tooltip", "text", "label"):
+                if isinstance(button.get(key), str) and button[key] in HEADER_BUTTONS_ES:
+                    button[key] = HEADER_BUTTONS_ES[button[key]]
+            fix(button.get("buttons", []))
+
+    fix(context.get("header_buttons", []))
+
+
+# Strings that myst-nb (sphinx_.py: hidden cells) and sphinx-proof (directive.py: prf:proof)
+# write into the article in English whatever the language.
+BODY_ES = {
+    ">Show code cell source<": ">Mostrar el código<",
+    ">Hide code cell source<": ">Ocultar el código<",
+    ">Show code cell output<": ">Mostrar la salida<",
+    ">Hide code cell output<": ">Ocultar la salida<",
+    ">Show code cell outputs<": ">Mostrar las salidas<",
+    ">Hide code cell outputs<": ">Ocultar las salidas<",
+    ">Show code cell content<": ">Mostrar la celda<",
+    ">Hide code cell content<": ">Ocultar la celda<",
+    'aria-label="Toggle hidden content"': 'aria-label="Mostrar u ocultar"',
+    '<div class="proof admonition" id="proof">\n<p>Proof. ': '<div class="proof admonition" id="proof">\n<p>Demostración. ',
+}
+
+
+def translate_body(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    if app.config.bilingual_language == "es" and "body" in context:
+        for english, spanish in BODY_ES.items():
+            context["body"] = context["body"].replace(english, spanish)
+
+
+# sphinx-togglebutton's togglebutton.js gives its buttons aria-label="Toggle hidden content".
+RELABEL_TOGGLES_ES = (
+    "document.addEventListener('DOMContentLoaded', () => document.querySelectorAll("
+    "'button.toggle-button[aria-label=\"Toggle hidden content\"]').forEach("
+    "(b) => b.setAttribute('aria-label', 'Mostrar u ocultar')));"
+)
+
+
+def add_spanish_scripts(app: Sphinx) -> None:
+    if app.config.bilingual_language == "es":
+        app.add_js_file(None, body=RELABEL_TOGGLES_ES)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("bilingual_language", "es", "env")
     app.connect("config-inited", config_inited)
     app.connect("html-page-context", html_page_context)
+    app.connect("html-page-context", translate_header_buttons, priority=900)
+    app.connect("html-page-context", translate_body)
+    app.connect("builder-inited", add_spanish_scripts)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

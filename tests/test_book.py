@@ -223,7 +223,7 @@ def test_stale_notice_is_shown_on_stale_english_pages(monkeypatch):
 
     def render(lang: str, stale: bool) -> dict:
         monkeypatch.setattr(bilingual.i18n, "is_stale", lambda page: stale)
-        app = SimpleNamespace(config=SimpleNamespace(bilingual_language=lang))
+        app = SimpleNamespace(config=SimpleNamespace(bilingual_language=lang), env=SimpleNamespace(found_docs={"index"}))
         context = {"body": "<p>texto</p>", "metatags": ""}
         bilingual.html_page_context(app, "index", "page.html", context, None)
         return context

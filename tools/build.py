@@ -62,6 +62,9 @@ def build(lang: str, *, strict: bool = True) -> None:
     ]
     if strict:
         command.append("--all")
+        # Sphinx never deletes pages from its output folder: start from an empty one so
+        # that a renamed or deleted page cannot survive in the site.
+        shutil.rmtree(BUILD / lang / "_build" / "html", ignore_errors=True)
     start = time.perf_counter()
     result = subprocess.run(command, cwd=ROOT)
     elapsed = time.perf_counter() - start

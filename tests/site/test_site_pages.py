@@ -1,0 +1,118 @@
+"""Every page of both editions, loaded in the browser: no third party, no JS errors, math typeset.
+
+Each page is loaded once per session in a fresh browser context (see ``site_visits`` in
+conftest.py); the three checks here read what that visit saw.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.site
+
+# Known harmless messages, each as (kind, regex matched against the whole message,
+# regex matched against the URL of the script that produced it).
+ALLOWED_JS_ERRORS = [
+    # Jupyter Book 1 and sphinx-thebe each add the same inline <script>
+    # `const THEBE_JS_URL = ...; const thebe_selector = ...`; the second copy throws when it
+    # redeclares the constant. Only that second inline block stops; the first one already
+    # defined everything, and thebe itself (live code) is off in _config.yml.
+    ("pageerror", r"Identifier 'THEBE_JS_URL' has already been declared", r".*"),
+    # pydata-sphinx-theme's inline <head> script copies localStorage "mode" into
+    # <html data-mode>; in a fresh profile that is "", and the theme's JS reports it with
+    # console.error before falling back to "auto" (light/dark from the system setting).
+    # Every first visit does this; nothing fails.
+    ("console.error", r"Got invalid theme mode: \. Resetting to auto\.", r".*/_static/scripts/pydata-sphinx-theme\.js(\?.*)?"),
+]
+
+
+def _allowed(kind: str, text: str, source: str) -> bool:
+    return any(
+        kind == k and re.fullmatch(message, text) and re.fullmatch(where, source or "")
+        for k, message, where in ALLOWED_JS_ERRORS
+    )
+
+
+def _has_math_in_html(path) -> bool:
+    """Static: does the built page hold math (``.math`` nodes or raw TeX delimiters)?"""
+    html = path.read_text(encoding="utf-8")
+    if re.search(r'class="[^"]*\bmath\b', html):
+        return True
+    # Raw TeX in the article outside code blocks (unparsed $$...$$ or \(...\)).
+    article = re.search(r'<article class="bd-article[^"]*"[^>]*>(.*?)</article>', html, re.S)
+    if not article:
+        return False
+    prose = re.sub(r"<(pre|code|script|style)\b.*?</\1>", "", article.group(1), flags=re.S)
+    return bool(re.search(r"\\\(|\\\[|\$\$", prose))
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_no_third_party_requests(lang, pages, site_visits):
+    """No page asks anything of another server: no CDN, no fonts, no analytics, no images."""
+    requested = {}
+    for name, visit in zip(pages[lang], site_visits.get_all(lang, pages[lang])):
+        if visit.third_party:
+            requested[f"{lang}/{name}"] = sorted(set(visit.third_party))
+    if requested:
+        pytest.fail(
+            "pages that request third-party URLs (the site must work offline):\n"
+            + "\n".join(f"  {page}: {', '.join(urls)}" for page, urls in requested.items()),
+            pytrace=False,
+        )
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_no_javascript_errors(lang, pages, site_visits):
+    """No uncaught exception and no console error, apart from the allow-listed ones."""
+    problems = []
+    for name, visit in zip(pages[lang], site_visits.get_all(lang, pages[lang])):
+        blocked = set(visit.third_party)
+        for kind, text, source in visit.errors:
+            if _allowed(kind, text, source):
+                continue
+            # A blocked third-party request also logs "Failed to load resource";
+            # test_no_third_party_requests reports those.
+            if kind == "console.error" and source in blocked:
+                continue
+            problems.append(f"  {lang}/{name}: {kind}: {text}" + (f"  [{source}]" if source else ""))
+    if problems:
+        pytest.fail("JavaScript errors:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_equations_render(lang, pages, site_dir, site_visits, server):
+    """MathJax, served by the site itself, typesets every equation; no raw TeX is left visible."""
+    problems, math_pages = [], 0
+    for name, visit in zip(pages[lang], site_visits.get_all(lang, pages[lang])):
+        report, found = visit.report, []
+        # Wherever MathJax is loaded, it comes from the site itself.
+        for src in report["scripts"]:
+            parts = urlsplit(src)
+            if f"{parts.scheme}://{parts.netloc}" != server or not parts.path.endswith("/_static/mathjax/tex-chtml-full.js"):
+                found.append(f"MathJax is loaded from {src}, not from the site's _static/mathjax/tex-chtml-full.js")
+        if not _has_math_in_html(site_dir / lang / name):
+            problems.extend(f"  {lang}/{name}: {line}" for line in found)
+            continue
+        math_pages += 1
+        if report["mathjax"] != "typeset":
+            found.append(f"MathJax did not typeset the page ({report['mathjax']}; MathJax version {report['version']})")
+        if not report["scripts"]:
+            found.append("no MathJax <script> on the page")
+        if report["containers"] == 0:
+            found.append("no <mjx-container>: MathJax rendered nothing")
+        for label, items in (
+            ("math nodes not rendered", report["unrendered"]),
+            ("math nodes showing raw TeX", report["rawInMath"]),
+            ("raw TeX visible in the text", report["proseTex"]),
+            ("MathJax errors", report["mathErrors"]),
+        ):
+            if items:
+                examples = ", ".join(repr(i) for i in items[:3]) + (", ..." if len(items) > 3 else "")
+                found.append(f"{len(items)} {label}: {examples}")
+        problems.extend(f"  {lang}/{name}: {line}" for line in found)
+    assert math_pages, f"no page of the {lang} edition contains math: the check ran on nothing"
+    if problems:
+        pytest.fail("equations that do not render:\n" + "\n".join(problems), pytrace=False)

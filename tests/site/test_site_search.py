@@ -1,0 +1,113 @@
+"""Search, through each edition's own search page, as a reader uses it."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.site
+
+SEARCH_DONE = """() => {
+  const summary = document.querySelector("#search-results p.search-summary");
+  return summary !== null && summary.innerText.trim().length > 0;
+}"""
+
+# The search form in the article of search.html; the first input[name=q] in the DOM is
+# the hidden Ctrl+K dialog.
+VISIBLE_SEARCH_BOX = ".bd-search-container form.bd-search input[name=q]"
+
+# Sphinx's searchtools.js messages as they read in English (what a Spanish page must not show).
+ENGLISH_SEARCH_UI = re.compile(
+    r"Search Results|Search finished|page\(s\)|matching the search|Your search did not match|Searching|Preparing search"
+)
+
+
+UI_TEXTS = """() => ({
+  title: document.querySelector("#search-results h2")?.innerText ?? "",
+  summary: document.querySelector("#search-results p.search-summary").innerText,
+  heading: document.querySelector("article h1, main h1")?.innerText ?? "",
+  lang: document.documentElement.lang,
+})"""
+
+
+def search(page, server: str, lang: str, query: str) -> tuple[set[str], dict]:
+    """Run ``query`` on ``<lang>/search.html``; return the pages found and the page's UI texts."""
+    page.goto(f"{server}/{lang}/search.html?q={quote(query)}", wait_until="load")
+    page.wait_for_function(SEARCH_DONE, timeout=15_000)
+    hrefs = page.eval_on_selector_all("#search-results ul.search li", "items => items.map(li => li.querySelector('a')?.href ?? '')")
+    found = {urlsplit(href).path.rsplit("/", 1)[-1] for href in hrefs if href}
+    return found, page.evaluate(UI_TEXTS)
+
+
+def test_spanish_search_ignores_accents_case_and_plural(page, server):
+    """"atencion", "atenciones", "atención" and "ATENCIÓN" all find pages, and the same ones."""
+    results = {q: search(page, server, "es", q)[0] for q in ("atencion", "atenciones", "atención", "ATENCIÓN")}
+    shown = "\n".join(f"  {q!r}: {sorted(found)}" for q, found in results.items())
+    if not all(results.values()):
+        pytest.fail(f"Spanish queries that find nothing:\n{shown}", pytrace=False)
+    if len({frozenset(found) for found in results.values()}) != 1:
+        pytest.fail(f"accented/unaccented, upper/lower case or singular/plural queries find different pages:\n{shown}", pytrace=False)
+
+
+STEMMER_STATE = """(words) => ({
+  lang: document.documentElement.lang,
+  option: DOCUMENTATION_OPTIONS.LANGUAGE,
+  spanish: typeof SpanishStemmer !== "undefined",
+  stems: Object.fromEntries(words.map((w) => [w, new Stemmer().stemWord(w)])),
+})"""
+# Snowball Spanish strips plural endings and acute accents; Porter (English) only drops
+# the plural "s" of a Spanish word and keeps the accent.
+STEMS = {
+    "es": {"atenciones": "atencion", "atención": "atencion", "cabezas": "cabez"},
+    "en": {"running": "run", "atención": "atención", "cabezas": "cabeza"},
+}
+
+
+def _stemmer_problems(page, lang: str) -> list[str]:
+    state = page.evaluate(STEMMER_STATE, list(STEMS[lang]))
+    problems = []
+    if state["lang"] != lang or state["option"] != lang:
+        problems.append(f"<html lang={state['lang']!r}>, DOCUMENTATION_OPTIONS.LANGUAGE={state['option']!r}")
+    if state["spanish"] != (lang == "es"):
+        problems.append(f"the Spanish stemmer is {'' if state['spanish'] else 'not '}loaded")
+    if state["stems"] != STEMS[lang]:
+        problems.append(f"stems {state['stems']}, expected {STEMS[lang]}")
+    return problems
+
+
+def test_english_edition_searches_in_english(page, server):
+    """'attention' finds pages on the English edition, whose search page stems queries in English
+    (so a Spanish query there is stemmed by Porter, not by the Spanish stemmer)."""
+    found, ui = search(page, server, "en", "attention")
+    problems = [] if found else ["the query 'attention' finds nothing"]
+    problems += _stemmer_problems(page, "en")
+    if problems:
+        pytest.fail("en/search.html: " + "; ".join(problems), pytrace=False)
+
+
+def test_spanish_search_page_speaks_spanish(page, server):
+    """Typed in the visible search box, a query runs with the Spanish stemmer, and headings and
+    messages of the Spanish search page are in Spanish, with and without results."""
+    problems = []
+    found, ui = search(page, server, "es", "zzqxjvw")  # finds nothing
+    checks = [("zzqxjvw", ui)]
+    box = page.locator(VISIBLE_SEARCH_BOX)
+    box.fill("atenciones")
+    with page.expect_navigation(wait_until="load"):
+        box.press("Enter")
+    page.wait_for_function(SEARCH_DONE, timeout=15_000)
+    if "q=atenciones" not in page.url or not page.locator("#search-results ul.search li").count():
+        problems.append(f"typing 'atenciones' + Enter in the search box finds nothing ({page.url})")
+    checks.append(("atenciones", page.evaluate(UI_TEXTS)))
+    problems += _stemmer_problems(page, "es")
+    for query, ui in checks:
+        texts = {k: v for k, v in ui.items() if k != "lang"}
+        for where, text in texts.items():
+            if ENGLISH_SEARCH_UI.search(text):
+                problems.append(f"q={query!r}: the {where} is in English: {text!r}")
+        if "búsqueda" not in " ".join(texts.values()).lower():
+            problems.append(f"q={query!r}: no Spanish wording ('búsqueda') in {texts}")
+    if problems:
+        pytest.fail("es/search.html:\n" + "\n".join(f"  {p}" for p in problems), pytrace=False)
