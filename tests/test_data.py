@@ -23,6 +23,7 @@ from atencion.data import (
     english_date,
     english_range,
     exact_match,
+    greedy_exact_match,
     make_batch,
     spanish_date,
     spanish_number,
@@ -330,3 +331,19 @@ def test_bucketed_batches_cover_every_example_once():
     assert steps(out) < steps(plain)  # sorting by length saves decoder steps
     with pytest.raises(ValueError, match="bucket"):
         next(batches(examples, batch_size=32, bucket=0))
+
+
+def test_greedy_exact_match_keeps_the_order_of_examples():
+    class Echo:
+        """Decodes every source as itself followed by <eos>: right only when target == source."""
+
+        def greedy_decode(self, src, src_lengths, *, max_len):
+            out = torch.full((src.shape[0], src.shape[1] + 1), PAD)
+            for b, n in enumerate(src_lengths.tolist()):
+                out[b, :n] = src[b, :n]
+                out[b, n] = EOS
+            return out[:, :max_len], None
+
+    examples = [([5, 6], [5, 6, EOS]), ([7], [8, EOS]), ([4, 4, 4], [4, 4, 4, EOS])]
+    assert greedy_exact_match(Echo(), examples, max_len=10, batch_size=2).tolist() == [True, False, True]
+    assert greedy_exact_match(Echo(), examples, max_len=2).tolist() == [False, False, False]

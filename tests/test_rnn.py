@@ -20,8 +20,10 @@ from atencion.rnn import (
     RNNAttention,
     Seq2Seq,
     make_score,
+    make_seq2seq,
     sequence_loss,
     shift_right,
+    teacher_forcing_loss,
 )
 
 PAD, BOS, EOS = 0, 1, 2
@@ -519,3 +521,22 @@ def test_greedy_decode_restores_training_mode():
     model.train()
     model.greedy_decode(src, lengths, max_len=3)
     assert model.training
+
+
+def test_make_seq2seq_and_teacher_forcing_loss():
+    from types import SimpleNamespace
+
+    for score in SCORES:
+        model = make_seq2seq(9, 8, emb_dim=4, hidden_dim=3, score=score,
+                             style="luong" if score == "dot" else "bahdanau")
+        assert model.encoder.output_dim == 6 and model.decoder.init.out_features == 6
+        assert (model.pad_id, model.bos_id, model.eos_id) == (0, 1, 2)
+        src, lengths = make_src(B=2, S=4)
+        tgt = torch.tensor([[5, 6, EOS], [7, EOS, PAD]])
+        batch = SimpleNamespace(src=src, src_lengths=lengths, tgt_in=shift_right(tgt, BOS),
+                                tgt_out=tgt)
+        logits, _ = model(src, lengths, batch.tgt_in)
+        torch.testing.assert_close(teacher_forcing_loss(model, batch),
+                                   sequence_loss(logits, tgt, pad_id=PAD))
+    additive = make_seq2seq(9, 8, hidden_dim=3)
+    assert additive.decoder.attention.score.hidden_dim == 3  # attention_dim defaults to hidden_dim

@@ -1,13 +1,15 @@
 """Tasks generated in code: Spanish dates to English dates.
 
-«el lunes veintitrés de noviembre de dos mil veintiséis» -> "Monday, November 23, 2026".
+«el lunes veintitrés de noviembre de dos mil veintiséis» -> "Monday, November 23, 2026",
+«del 3 de mayo al 23 de noviembre de 2026» -> "from May 3 to November 23, 2026".
 The month moves to the front, so the alignment between source and target is
 not monotone. Sources are tokenised into words with numbers split into digits
 (``"2026" -> 2 0 2 6``); targets likewise (``"November", "2", "3", ",", ...``).
 
-Everything is seeded: :func:`split_dates` draws distinct dates and splits them
-into train/validation/test (a test date never occurs in training), and
-:func:`date_pairs` renders each date in a random Spanish surface form.
+Everything is seeded: :func:`split_dates` splits the days of the calendar into
+disjoint train/validation/test pools (a test date never occurs in training),
+and :func:`date_pairs` renders dates and ranges from one pool in random
+Spanish surface forms.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from .rnn import shift_right
 
 __all__ = [
     "PAD", "BOS", "EOS", "UNK", "SPECIALS",
-    "spanish_number", "spanish_date", "english_date", "spanish_range", "english_range", "tokenize", "detokenize_en",
+    "spanish_number", "spanish_date", "english_date", "spanish_range", "english_range",
+    "tokenize", "detokenize_en",
     "split_dates", "date_pairs", "Vocab", "Batch", "encode_pairs", "make_batch", "batches",
     "exact_match", "greedy_exact_match",
 ]
@@ -290,13 +293,12 @@ class Vocab:
     def __init__(self, tokens: Iterable[str]) -> None:
         if isinstance(tokens, str):
             raise TypeError("tokens: expected an iterable of token strings, got a single str")
-        self.itos: list[str] = list(SPECIALS)
+        self.stoi: dict[str, int] = {t: i for i, t in enumerate(SPECIALS)}
         for token in tokens:
             if not isinstance(token, str):
                 raise TypeError(f"tokens: expected str tokens, got {type(token).__name__}")
-            if token not in self.itos:
-                self.itos.append(token)
-        self.stoi: dict[str, int] = {t: i for i, t in enumerate(self.itos)}
+            self.stoi.setdefault(token, len(self.stoi))
+        self.itos: list[str] = list(self.stoi)
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> Vocab:

@@ -6,7 +6,7 @@ Score functions (Luong et al., 2015, names in brackets): :class:`DotScore`
 Luong's "concat"). :class:`RNNAttention` turns scores into weights and a
 context vector; :class:`LocalAttention` restricts them to a window (Luong's
 local-m and local-p). :class:`Encoder` (bidirectional GRU), :class:`Decoder`
-(GRU cell, Bahdanau or Luong wiring, or no attention at all) and
+(GRU, Bahdanau or Luong wiring, or no attention at all) and
 :class:`Seq2Seq` (teacher forcing, batched greedy decoding) complete the model.
 
 Axis names: ``B`` batch, ``S`` source length, ``T`` target length, ``V``
