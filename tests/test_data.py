@@ -347,3 +347,110 @@ def test_greedy_exact_match_keeps_the_order_of_examples():
     examples = [([5, 6], [5, 6, EOS]), ([7], [8, EOS]), ([4, 4, 4], [4, 4, 4, EOS])]
     assert greedy_exact_match(Echo(), examples, max_len=10, batch_size=2).tolist() == [True, False, True]
     assert greedy_exact_match(Echo(), examples, max_len=2).tolist() == [False, False, False]
+
+
+# --------------------------------------------------------------------------- digit sets
+
+
+def test_digit_split_is_disjoint_stratified_and_seeded():
+    from atencion.data import digit_split
+
+    split = digit_split(seed=0)
+    sizes = {k: len(v) for k, v in split.images.items()}
+    assert sum(sizes.values()) == 1797
+    for name in ("train", "val", "test"):
+        assert split.images[name].shape == (sizes[name], 64)
+        assert 0.0 <= split.images[name].min() and split.images[name].max() <= 1.0
+        counts = torch.bincount(split.labels[name], minlength=10)
+        assert (counts > 0).all()
+        assert counts.max() - counts.min() <= 0.1 * sizes[name]  # stratified
+    again = digit_split(seed=0)
+    assert torch.equal(again.images["test"], split.images["test"])
+    assert not torch.equal(digit_split(seed=1).images["test"][:50], split.images["test"][:50])
+
+
+def test_digit_split_pools_share_no_image():
+    from sklearn.datasets import load_digits
+
+    from atencion.data import digit_split
+
+    split = digit_split((0.5, 0.5), names=("a", "b"), seed=3)
+    all_images = torch.tensor(load_digits().data, dtype=torch.float32) / 16
+    # map each image back to its index (duplicated images in the data set are counted once)
+    index = {tuple(row.tolist()): i for i, row in enumerate(all_images)}
+    a = {index[tuple(r.tolist())] for r in split.images["a"]}
+    b = {index[tuple(r.tolist())] for r in split.images["b"]}
+    assert len(split.images["a"]) + len(split.images["b"]) == 1797
+    assert len(a & b) <= 2  # only byte-identical duplicates of the data set could meet
+
+
+def test_digit_split_bad_input():
+    from atencion.data import digit_split
+
+    with pytest.raises(ValueError, match="fractions"):
+        digit_split((0.5, 0.6, -0.1))
+    with pytest.raises(ValueError, match="fractions"):
+        digit_split((0.5, 0.5))
+
+
+@settings(max_examples=20, deadline=None)
+@given(set_size=st.integers(3, 12), seed=st.integers(0, 10_000))
+def test_odd_one_out_sets(set_size, seed):
+    from atencion.data import odd_one_out
+
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(4, (60,), generator=g)
+    labels[:4] = torch.arange(4)  # every class occurs
+    images = torch.randn(60, 5, generator=g)
+    sets, odd, classes = odd_one_out(images, labels, 40, set_size, generator=g)
+    assert sets.shape == (40, set_size, 5) and odd.shape == (40,) and classes.shape == (40, set_size)
+    rows = torch.arange(40)
+    odd_class = classes[rows, odd]
+    others = classes.clone()
+    others[rows, odd] = -1
+    majority = others.max(dim=1).values
+    assert ((others == majority[:, None]) | (others == -1)).all()  # all the others share a class
+    assert (odd_class != majority).all()
+    # every element is an image of the pool with the class it claims
+    matches = (sets[:, :, None, :] == images[None, None]).all(-1)  # (40, set_size, 60)
+    assert matches.any(-1).all()
+    assert (matches.float() @ labels.float()[:, None]).squeeze(-1).div(matches.sum(-1)).eq(classes).all()
+
+
+def test_odd_one_out_is_seeded_and_covers_every_position():
+    from atencion.data import odd_one_out
+
+    labels, images = torch.arange(30) % 3, torch.randn(30, 2)
+    a = odd_one_out(images, labels, 500, 5, generator=torch.Generator().manual_seed(7))
+    b = odd_one_out(images, labels, 500, 5, generator=torch.Generator().manual_seed(7))
+    assert all(torch.equal(x, y) for x, y in zip(a, b))
+    assert set(a[1].tolist()) == set(range(5))
+
+
+def test_odd_one_out_bad_input():
+    from atencion.data import odd_one_out
+
+    with pytest.raises(ValueError, match="labels: expected at least 2 classes"):
+        odd_one_out(torch.ones(4, 2), torch.zeros(4, dtype=torch.long), 3)
+    with pytest.raises(ValueError, match="set_size"):
+        odd_one_out(torch.ones(4, 2), torch.arange(4), 3, 2)
+    with pytest.raises(ValueError, match="images"):
+        odd_one_out(torch.ones(4), torch.arange(4), 3)
+    with pytest.raises(ValueError, match=r"labels: expected a tensor of shape \(4,\)"):
+        odd_one_out(torch.ones(4, 2), torch.arange(5), 3)
+
+
+# --------------------------------------------------------------------------- karate club
+
+
+def test_karate_club():
+    from atencion.data import karate_club
+
+    club = karate_club()
+    assert club.adjacency.shape == (34, 34) and club.adjacency.dtype == torch.bool
+    assert torch.equal(club.adjacency, club.adjacency.T)
+    assert not club.adjacency.diagonal().any()
+    assert int(club.adjacency.sum()) == 2 * 78
+    assert club.class_names == ("Mr. Hi", "Officer")
+    assert club.labels[0] == 0 and club.labels[33] == 1  # the two leaders
+    assert torch.bincount(club.labels).tolist() == [17, 17]

@@ -113,3 +113,75 @@ def test_key_padding_to_attention_mask_masks_padded_keys():
 def test_key_padding_to_attention_mask_bad_input(key_padding, exc):
     with pytest.raises(exc, match="key_padding"):
         key_padding_to_attention_mask(key_padding)
+
+
+# --------------------------------------------------------------------------- graphs and grids
+
+
+def test_adjacency_mask_adds_self_loops_and_accepts_any_dtype():
+    from atencion.masks import adjacency_mask
+
+    adjacency = torch.tensor([[0, 1, 0], [1, 0, 0], [0, 0, 0]])
+    with_loops = adjacency_mask(adjacency)
+    assert with_loops.dtype == torch.bool
+    assert torch.equal(with_loops, (adjacency != 0) | torch.eye(3, dtype=torch.bool))
+    assert torch.equal(adjacency_mask(adjacency.float() * 0.3, self_loops=False), adjacency != 0)
+    assert torch.equal(adjacency_mask(adjacency.bool()), with_loops)
+    batched = adjacency_mask(torch.zeros(2, 4, 4))
+    assert torch.equal(batched, torch.eye(4, dtype=torch.bool).expand(2, 4, 4))
+
+
+def test_adjacency_mask_restricts_attention_to_neighbours():
+    from atencion.masks import adjacency_mask
+
+    g = torch.Generator().manual_seed(0)
+    adjacency = torch.rand(5, 5, generator=g) < 0.4
+    q, k, v = (torch.randn(2, 5, 3, generator=g, dtype=torch.float64) for _ in range(3))
+    _, weights = scaled_dot_product_attention(q, k, v, adjacency_mask(adjacency))
+    allowed = adjacency | torch.eye(5, dtype=torch.bool)
+    assert (weights[:, ~allowed] == 0).all()
+    torch.testing.assert_close(weights.sum(-1), torch.ones(2, 5, dtype=torch.float64))
+
+
+@pytest.mark.parametrize(
+    ("adjacency", "error", "match"),
+    [
+        ([[1]], TypeError, "adjacency: expected a torch.Tensor"),
+        (torch.ones(3, 4), ValueError, r"adjacency: expected a square matrix"),
+        (torch.ones(3), ValueError, "square"),
+        (torch.ones(2, 2, dtype=torch.complex64), TypeError, "adjacency"),
+    ],
+)
+def test_adjacency_mask_bad_input(adjacency, error, match):
+    from atencion.masks import adjacency_mask
+
+    with pytest.raises(error, match=match):
+        adjacency_mask(adjacency)
+
+
+@settings(max_examples=30, deadline=None)
+@given(height=st.integers(1, 6), width=st.integers(1, 6), radius=st.integers(0, 3))
+def test_grid_mask_matches_its_definition(height, width, radius):
+    from atencion.masks import grid_mask
+
+    mask = grid_mask(height, width, radius=radius)
+    expected = torch.zeros(height * width, height * width, dtype=torch.bool)
+    for i in range(height * width):  # the definition, pixel pair by pixel pair
+        for j in range(height * width):
+            ri, ci, rj, cj = i // width, i % width, j // width, j % width
+            expected[i, j] = abs(ri - rj) <= radius and abs(ci - cj) <= radius
+    assert torch.equal(mask, expected)
+
+
+def test_grid_mask_window_sizes():
+    from atencion.masks import grid_mask
+
+    counts = grid_mask(5, 5).sum(-1).view(5, 5)
+    assert counts[2, 2] == 9 and counts[0, 0] == 4 and counts[0, 2] == 6
+    assert torch.equal(grid_mask(3, 4, radius=0), torch.eye(12, dtype=torch.bool))
+    with pytest.raises(ValueError, match="radius"):
+        grid_mask(3, 3, radius=-1)
+    with pytest.raises(TypeError, match="height"):
+        grid_mask(3.0, 3)
+    with pytest.raises(ValueError, match="width"):
+        grid_mask(3, 0)

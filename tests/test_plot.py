@@ -140,3 +140,42 @@ def test_plot_history_single_key_custom_labels_and_ax():
 def test_plot_history_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         plot_history({"loss": [1.0]}, **kwargs)
+
+
+# --------------------------------------------------------------------------- graphs
+
+
+def test_draw_graph_draws_each_undirected_edge_once():
+    from matplotlib.collections import LineCollection
+
+    from atencion.plot import draw_graph
+
+    positions = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    w = torch.zeros(4, 4)
+    w[0, 1], w[1, 0], w[2, 3], w[1, 1] = 0.2, 0.6, 1.0, 0.9  # the self-loop is not drawn
+    fig, ax = plt.subplots()
+    draw_graph(positions, w, ax=ax, node_labels=list("abcd"), node_colors=["red"] * 4, lang="en")
+    lines = [c for c in ax.collections if isinstance(c, LineCollection)][0]
+    assert len(lines.get_segments()) == 2
+    np.testing.assert_allclose(sorted(lines.get_array()), [0.4, 0.5])  # mean of both directions
+    assert [t.get_text() for t in ax.texts] == list("abcd")
+    assert fig.axes[-1].get_ylabel() == "Attention weight"
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("positions", "weights", "kwargs", "match"),
+    [
+        (np.zeros((3, 3)), np.zeros((3, 3)), {}, "positions"),
+        (np.zeros((3, 2)), np.zeros((2, 2)), {}, r"edge_weights: expected shape \(3, 3\)"),
+        (np.zeros((2, 2)), -np.ones((2, 2)), {}, "non-negative"),
+        (np.zeros((2, 2)), np.ones((2, 2)), {"node_labels": ["a"]}, "node_labels"),
+        (np.zeros((2, 2)), np.ones((2, 2)), {"lang": "fr"}, "lang"),
+    ],
+)
+def test_draw_graph_bad_input(positions, weights, kwargs, match):
+    from atencion.plot import draw_graph
+
+    with pytest.raises(ValueError, match=match):
+        draw_graph(positions, weights, **kwargs)
+    plt.close("all")

@@ -2,9 +2,12 @@
 «Mecanismos de atención» / «Attention Mechanisms».
 
 Submodules (one concept each): :mod:`atencion.functional` (scaled dot-product
-attention, masked softmax), :mod:`atencion.masks`, :mod:`atencion.rnn` (score
-functions and a GRU encoder–decoder with attention), :mod:`atencion.data`
-(tasks generated in code), :mod:`atencion.train` and :mod:`atencion.plot`.
+attention, masked softmax), :mod:`atencion.masks` (padding, causal, graph and
+grid masks), :mod:`atencion.rnn` (score functions and a GRU encoder–decoder
+with attention), :mod:`atencion.attention` (self-attention, a set scorer),
+:mod:`atencion.graph` (graph attention networks, convolution as aggregation),
+:mod:`atencion.data` (data generated in code or shipped by a package),
+:mod:`atencion.train` and :mod:`atencion.plot`.
 """
 
 __version__ = "0.1.0"

@@ -1,4 +1,11 @@
-"""Tasks generated in code: Spanish dates to English dates.
+"""Data generated in code or shipped by a package.
+
+- Spanish dates to English dates (chapter 1), below;
+- sets of scikit-learn's digit images with an odd one out (:func:`digit_split`,
+  :func:`odd_one_out`);
+- Zachary's karate club graph, as shipped by networkx (:func:`karate_club`).
+
+Spanish dates to English dates:
 
 «el lunes veintitrés de noviembre de dos mil veintiséis» -> "Monday, November 23, 2026",
 «del 3 de mayo al 23 de noviembre de 2026» -> "from May 3 to November 23, 2026".
@@ -20,7 +27,7 @@ import random
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
@@ -33,6 +40,7 @@ __all__ = [
     "tokenize", "detokenize_en",
     "split_dates", "date_pairs", "Vocab", "Batch", "encode_pairs", "make_batch", "batches",
     "exact_match", "greedy_exact_match",
+    "DigitSplit", "digit_split", "odd_one_out", "Graph", "karate_club",
 ]
 
 # Special tokens and their fixed ids (the same in every vocabulary).
@@ -452,3 +460,124 @@ def greedy_exact_match(
         tokens, _ = model.greedy_decode(batch.src, batch.src_lengths, max_len=max_len)
         results.append(exact_match(tokens, batch.tgt_out))
     return torch.cat(results)  # (N,)
+
+
+# --------------------------------------------------------------------------- sets of digits
+
+
+class DigitSplit(NamedTuple):
+    """scikit-learn's 8x8 digit images, split into disjoint pools of images."""
+
+    images: dict[str, Tensor]  # split -> (n, 64) floats in [0, 1]
+    labels: dict[str, Tensor]  # split -> (n,) digit classes 0..9
+
+
+def digit_split(
+    fractions: Sequence[float] = (0.6, 0.2, 0.2),
+    *,
+    seed: int = 0,
+    names: Sequence[str] = ("train", "val", "test"),
+) -> DigitSplit:
+    """Split scikit-learn's digits (1797 images of 8x8 pixels, shipped with the
+    package) into disjoint pools, stratified by class.
+
+    Pixel values are scaled from 0..16 to [0, 1]. Returns a :class:`DigitSplit`
+    whose dicts are keyed by ``names``; an image belongs to one pool only.
+    """
+    from sklearn.datasets import load_digits
+
+    if len(fractions) != len(names):
+        raise ValueError(f"fractions: expected {len(names)} numbers (one per name in {list(names)}), got {len(fractions)}")
+    if any(f <= 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
+        raise ValueError(f"fractions: expected positive numbers summing to 1, got {list(fractions)}")
+    digits = load_digits()
+    images = torch.tensor(digits.data, dtype=torch.float32) / 16.0  # (1797, 64)
+    labels = torch.tensor(digits.target, dtype=torch.long)  # (1797,)
+    g = torch.Generator().manual_seed(seed)
+    parts: dict[str, list[Tensor]] = {n: [] for n in names}
+    bounds = torch.tensor([0.0, *fractions]).cumsum(0)
+    for c in range(10):  # ten classes: stratify each one
+        idx = (labels == c).nonzero()[:, 0]
+        idx = idx[torch.randperm(len(idx), generator=g)]
+        cuts = (bounds * len(idx)).round().long().tolist()
+        for n, a, b in zip(names, cuts[:-1], cuts[1:]):
+            parts[n].append(idx[a:b])
+    chosen = {n: torch.cat(p).sort().values for n, p in parts.items()}
+    return DigitSplit({n: images[i] for n, i in chosen.items()}, {n: labels[i] for n, i in chosen.items()})
+
+
+def odd_one_out(
+    images: Tensor,
+    labels: Tensor,
+    num_sets: int,
+    set_size: int = 10,
+    *,
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Sets of ``set_size`` images, all of one class but one: find the odd one out.
+
+    For each set a majority class and a different odd class are drawn at
+    random; ``set_size - 1`` images are drawn (with replacement) from the
+    majority class and one from the odd class, at a random position.
+
+    Args:
+        images: ``(n, D)`` pool of images.
+        labels: ``(n,)`` their classes; every class that occurs must have at
+            least one image, and at least two classes must occur.
+
+    Returns:
+        ``(sets, odd, classes)``: ``sets (num_sets, set_size, D)``, the index of
+        the odd element ``odd (num_sets,)``, and the class of every element
+        ``classes (num_sets, set_size)``.
+    """
+    if not isinstance(images, Tensor) or images.dim() != 2:
+        raise ValueError(f"images: expected a 2-D tensor (n, D), got {getattr(images, 'shape', type(images).__name__)}")
+    if not isinstance(labels, Tensor) or labels.shape != images.shape[:1]:
+        raise ValueError(f"labels: expected a tensor of shape ({images.shape[0]},), got {getattr(labels, 'shape', type(labels).__name__)}")
+    for name, n, minimum in (("num_sets", num_sets, 1), ("set_size", set_size, 3)):
+        if isinstance(n, bool) or not isinstance(n, int) or n < minimum:
+            raise ValueError(f"{name}: expected an int >= {minimum}, got {n!r}")
+    classes, counts = labels.unique(return_counts=True)  # (K,), (K,)
+    if len(classes) < 2:
+        raise ValueError(f"labels: expected at least 2 classes, got {classes.tolist()}")
+    order = labels.argsort(stable=True)  # images grouped by class
+    starts = counts.cumsum(0) - counts  # (K,) first position of each class in order
+    K = len(classes)
+    major = torch.randint(K, (num_sets,), generator=generator)  # (num_sets,)
+    odd_class = (major + torch.randint(1, K, (num_sets,), generator=generator)) % K  # != major
+    member = major[:, None].expand(num_sets, set_size).clone()  # (num_sets, set_size)
+    odd = torch.randint(set_size, (num_sets,), generator=generator)  # (num_sets,)
+    member[torch.arange(num_sets), odd] = odd_class
+    offset = (torch.rand(num_sets, set_size, generator=generator) * counts[member]).long()
+    chosen = order[starts[member] + offset]  # (num_sets, set_size) image indices
+    return images[chosen], odd, labels[chosen]
+
+
+# --------------------------------------------------------------------------- graphs
+
+
+class Graph(NamedTuple):
+    """A small graph for node classification."""
+
+    adjacency: Tensor  # (N, N) bool, symmetric, no self-loops
+    labels: Tensor  # (N,) node classes
+    class_names: tuple[str, ...]
+
+
+def karate_club() -> Graph:
+    """Zachary's karate club (34 members, 78 friendships), as shipped by networkx.
+
+    The labels are the two groups the club split into: 0 = "Mr. Hi" (the
+    instructor's), 1 = "Officer" (the administrator's).
+    """
+    import networkx as nx
+
+    g = nx.karate_club_graph()
+    N = g.number_of_nodes()
+    edges = torch.tensor(list(g.edges()), dtype=torch.long)  # (78, 2)
+    adjacency = torch.zeros(N, N, dtype=torch.bool)
+    adjacency[edges[:, 0], edges[:, 1]] = True
+    adjacency[edges[:, 1], edges[:, 0]] = True
+    names = ("Mr. Hi", "Officer")
+    labels = torch.tensor([names.index(g.nodes[i]["club"]) for i in range(N)])
+    return Graph(adjacency, labels, names)

@@ -1,11 +1,11 @@
-"""Boolean attention masks (``True`` = attention allowed)."""
+"""Boolean attention masks (``True`` = attention allowed): padding, causal, graphs and grids."""
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
 
-__all__ = ["padding_mask", "causal_mask", "key_padding_to_attention_mask"]
+__all__ = ["padding_mask", "causal_mask", "key_padding_to_attention_mask", "adjacency_mask", "grid_mask"]
 
 
 def padding_mask(lengths: Tensor, max_len: int | None = None) -> Tensor:
@@ -67,3 +67,52 @@ def key_padding_to_attention_mask(key_padding: Tensor) -> Tensor:
     if key_padding.dim() != 2:
         raise ValueError(f"key_padding: expected shape (B, S), got {tuple(key_padding.shape)}")
     return key_padding[:, None, :]  # (B, 1, S)
+
+
+def adjacency_mask(adjacency: Tensor, *, self_loops: bool = True) -> Tensor:
+    """Attention mask of a graph: node ``i`` may attend to node ``j`` iff
+    ``adjacency[..., i, j]`` is non-zero (or ``i == j`` when ``self_loops``).
+
+    Args:
+        adjacency: ``(..., N, N)`` bool, integer or floating tensor; row ``i``
+            lists the nodes whose messages node ``i`` receives.
+        self_loops: also let every node attend to itself.
+
+    Returns:
+        ``(..., N, N)`` bool tensor, ``True`` where attention is allowed.
+    """
+    if not isinstance(adjacency, Tensor):
+        raise TypeError(f"adjacency: expected a torch.Tensor (..., N, N), got {type(adjacency).__name__}")
+    if adjacency.dim() < 2 or adjacency.shape[-1] != adjacency.shape[-2]:
+        raise ValueError(f"adjacency: expected a square matrix (..., N, N), got shape {tuple(adjacency.shape)}")
+    if adjacency.is_complex():
+        raise TypeError(f"adjacency: expected a bool, integer or floating dtype, got {adjacency.dtype}")
+    if not isinstance(self_loops, bool):
+        raise TypeError(f"self_loops: expected a bool, got {type(self_loops).__name__}")
+    mask = adjacency != 0
+    if self_loops:
+        N = adjacency.shape[-1]
+        mask = mask | torch.eye(N, dtype=torch.bool, device=adjacency.device)
+    return mask
+
+
+def grid_mask(height: int, width: int, *, radius: int = 1, device: torch.device | str | None = None) -> Tensor:
+    """Neighbourhood attention on a ``height x width`` grid, pixels in row-major order.
+
+    Pixel ``i`` may attend to pixel ``j`` iff both their row and their column
+    differ by at most ``radius`` (a ``(2 radius + 1)^2`` window, clipped at the
+    borders, the pixel itself included).
+
+    Returns:
+        ``(height * width, height * width)`` bool tensor.
+    """
+    for name, n, minimum in (("height", height, 1), ("width", width, 1), ("radius", radius, 0)):
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"{name}: expected an int, got {type(n).__name__}")
+        if n < minimum:
+            raise ValueError(f"{name}: expected an int >= {minimum}, got {n}")
+    rows = torch.arange(height, device=device).repeat_interleave(width)  # (HW,)
+    cols = torch.arange(width, device=device).repeat(height)  # (HW,)
+    near_rows = (rows[:, None] - rows[None, :]).abs() <= radius  # (HW, HW)
+    near_cols = (cols[:, None] - cols[None, :]).abs() <= radius  # (HW, HW)
+    return near_rows & near_cols

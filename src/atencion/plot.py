@@ -1,4 +1,4 @@
-"""Bilingual (Spanish/English) plots: attention heatmaps and training curves.
+"""Bilingual (Spanish/English) plots: attention heatmaps, training curves and graphs.
 
 Nothing here calls ``plt.show()`` or sets a background colour, so the figures
 work in the book's light and dark themes.
@@ -14,7 +14,7 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
-__all__ = ["LABELS", "label", "attention_heatmap", "plot_history"]
+__all__ = ["LABELS", "label", "attention_heatmap", "plot_history", "draw_graph"]
 
 LABELS: dict[str, dict[str, str]] = {
     "es": {
@@ -164,4 +164,68 @@ def plot_history(
     ax.set_xlabel(label("epoch", lang))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend()
+    return ax
+
+
+def draw_graph(
+    positions: torch.Tensor | np.ndarray,
+    edge_weights: torch.Tensor | np.ndarray,
+    *,
+    ax: Axes | None = None,
+    node_colors: Sequence[str] | None = None,
+    node_labels: Sequence[str] | None = None,
+    cmap: str = "viridis",
+    colorbar: bool = True,
+    lang: str = "es",
+    node_size: float = 300.0,
+    max_width: float = 5.0,
+) -> Axes:
+    """Draw a graph whose edges are coloured and thickened by a weight.
+
+    Args:
+        positions: ``(N, 2)`` node coordinates.
+        edge_weights: ``(N, N)`` non-negative weights, e.g. attention weights
+            ``alpha[i, j]`` (0 = no edge). An undirected edge ``{i, j}`` is drawn
+            once, with the mean of ``w[i, j]`` and ``w[j, i]``; self-loops are
+            not drawn.
+        node_colors: one colour per node (default: all grey).
+        node_labels: one label per node, written on it.
+    """
+    _check_lang(lang)
+    from matplotlib.collections import LineCollection
+
+    pos = _to_numpy(positions)
+    w = _to_numpy(edge_weights)
+    N = pos.shape[0]
+    if pos.shape != (N, 2):
+        raise ValueError(f"positions: expected shape (N, 2), got {pos.shape}")
+    if w.shape != (N, N):
+        raise ValueError(f"edge_weights: expected shape ({N}, {N}) (N from positions), got {w.shape}")
+    if (w < 0).any():
+        raise ValueError("edge_weights: expected non-negative weights")
+    for name, values in (("node_colors", node_colors), ("node_labels", node_labels)):
+        if values is not None and len(values) != N:
+            raise ValueError(f"{name}: expected {N} entries (one per node), got {len(values)}")
+    if ax is None:
+        _, ax = plt.subplots()
+    sym = 0.5 * (w + w.T)
+    i, j = np.triu_indices(N, k=1)
+    keep = sym[i, j] > 0
+    i, j, values = i[keep], j[keep], sym[i, j][keep]
+    top = max(float(values.max(initial=0.0)), 1e-12)
+    lines = LineCollection(np.stack([pos[i], pos[j]], axis=1), array=values, cmap=cmap,
+                           norm=plt.Normalize(0.0, top), linewidths=0.5 + max_width * values / top,
+                           zorder=1)
+    ax.add_collection(lines)
+    colors = list(node_colors) if node_colors is not None else ["0.6"] * N
+    ax.scatter(pos[:, 0], pos[:, 1], s=node_size, c=colors, edgecolors="black", linewidths=0.8,
+               zorder=2)
+    if node_labels is not None:
+        for (x, y), text in zip(pos, node_labels):
+            ax.text(x, y, str(text), ha="center", va="center", fontsize="x-small", zorder=3)
+    ax.set_aspect("equal")
+    ax.autoscale_view()
+    ax.axis("off")
+    if colorbar:
+        ax.figure.colorbar(lines, ax=ax, label=label("weight", lang), shrink=0.8)
     return ax
