@@ -22,24 +22,10 @@ import math
 
 from torch import Tensor, nn
 
+from ._checks import check_bool, check_dropout, check_int, check_optional_int
 from .functional import scaled_dot_product_attention
 
 __all__ = ["SelfAttention", "SetScorer"]
-
-
-def _check_int(value: object, name: str, *, minimum: int = 1, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        expected = f"an int >= {minimum}" + (" or None" if allow_none else "")
-        raise ValueError(f"{name}: expected {expected}, got {value!r}")
-    return value
-
-
-def _check_dropout(p: object) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-        raise ValueError(f"dropout: expected a probability in [0, 1), got {p!r}")
-    return float(p)
 
 
 def _check_sequence(x: object, name: str, features: int, shape: str) -> Tensor:
@@ -80,12 +66,11 @@ class SelfAttention(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        self.d_model = _check_int(d_model, "d_model")
-        self.d_k = _check_int(d_k, "d_k", allow_none=True) or d_model
-        self.d_v = _check_int(d_v, "d_v", allow_none=True) or self.d_k
-        if not isinstance(bias, bool):
-            raise TypeError(f"bias: expected a bool, got {type(bias).__name__}")
-        self.dropout = _check_dropout(dropout)
+        self.d_model = check_int(d_model, "d_model")
+        self.d_k = check_optional_int(d_k, "d_k") or d_model
+        self.d_v = check_optional_int(d_v, "d_v") or self.d_k
+        check_bool(bias, "bias")
+        self.dropout = check_dropout(dropout)
         self.W_q = nn.Linear(d_model, self.d_k, bias=bias)
         self.W_k = nn.Linear(d_model, self.d_k, bias=bias)
         self.W_v = nn.Linear(d_model, self.d_v, bias=bias)
@@ -140,10 +125,10 @@ class SetScorer(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        self.in_features = _check_int(in_features, "in_features")
-        self.d_model = _check_int(d_model, "d_model")
-        _check_int(layers, "layers")
-        dropout = _check_dropout(dropout)
+        self.in_features = check_int(in_features, "in_features")
+        self.d_model = check_int(d_model, "d_model")
+        check_int(layers, "layers")
+        dropout = check_dropout(dropout)
         self.embed = nn.Sequential(
             nn.Linear(in_features, d_model), nn.ReLU(), nn.Linear(d_model, d_model)
         )

@@ -30,22 +30,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ._checks import check_bool, check_dropout, check_int
 from .functional import masked_softmax
 from .masks import adjacency_mask
 
 __all__ = ["edges_to_adjacency", "GraphAttention", "GAT", "conv2d_as_aggregation"]
-
-
-def _check_int(value: object, name: str, *, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name}: expected an int >= {minimum}, got {value!r}")
-    return value
-
-
-def _check_dropout(p: object) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-        raise ValueError(f"dropout: expected a probability in [0, 1), got {p!r}")
-    return float(p)
 
 
 def edges_to_adjacency(
@@ -57,7 +46,7 @@ def edges_to_adjacency(
     receives from ``j``) and, if ``symmetric``, also ``adjacency[j, i]``.
     ``edges`` is an ``(E, 2)`` integer tensor or an iterable of pairs.
     """
-    _check_int(num_nodes, "num_nodes")
+    check_int(num_nodes, "num_nodes")
     if not isinstance(edges, Tensor):
         edges = torch.tensor([tuple(e) for e in edges], dtype=torch.long).reshape(-1, 2)
     if edges.is_floating_point() or edges.dtype == torch.bool or edges.is_complex():
@@ -140,17 +129,16 @@ class GraphAttention(nn.Module):
         bias: bool = True,
     ) -> None:
         super().__init__()
-        self.in_features = _check_int(in_features, "in_features")
-        self.out_features = _check_int(out_features, "out_features")
-        self.heads = _check_int(heads, "heads")
+        self.in_features = check_int(in_features, "in_features")
+        self.out_features = check_int(out_features, "out_features")
+        self.heads = check_int(heads, "heads")
         for name, flag in (("concat", concat), ("add_self_loops", add_self_loops), ("bias", bias)):
-            if not isinstance(flag, bool):
-                raise TypeError(f"{name}: expected a bool, got {type(flag).__name__}")
+            check_bool(flag, name)
         if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)) or negative_slope < 0:
             raise ValueError(f"negative_slope: expected a float >= 0, got {negative_slope!r}")
         self.concat, self.add_self_loops = concat, add_self_loops
         self.negative_slope = float(negative_slope)
-        self.dropout = _check_dropout(dropout)
+        self.dropout = check_dropout(dropout)
         self.lin = nn.Linear(in_features, heads * out_features, bias=False)
         self.att_src = nn.Parameter(torch.empty(1, heads, out_features))  # a for the neighbour j
         self.att_dst = nn.Parameter(torch.empty(1, heads, out_features))  # a for the receiver i
@@ -218,7 +206,7 @@ class GAT(nn.Module):
         attention_dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        self.dropout = _check_dropout(dropout)
+        self.dropout = check_dropout(dropout)
         self.layer1 = GraphAttention(in_features, hidden_features, heads=heads, concat=True,
                                      dropout=attention_dropout)
         self.layer2 = GraphAttention(heads * hidden_features, num_classes, heads=1, concat=False,

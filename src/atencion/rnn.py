@@ -25,6 +25,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from ._checks import check_dropout as _check_dropout
+from ._checks import check_int as _check_int
 from .functional import masked_softmax
 from .masks import padding_mask
 
@@ -35,18 +37,6 @@ __all__ = [
 ]
 
 ScoreName = Literal["dot", "general", "additive"]
-
-
-def _check_int(value: object, name: str, *, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name}: expected an int >= {minimum}, got {value!r}")
-    return value
-
-
-def _check_dropout(p: object) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-        raise ValueError(f"dropout: expected a probability in [0, 1), got {p!r}")
-    return float(p)
 
 
 def _check_query_keys(query: object, keys: object) -> tuple[int, int]:

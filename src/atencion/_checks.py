@@ -1,0 +1,32 @@
+"""Argument checks shared by the modules: each names the argument and what was expected."""
+
+from __future__ import annotations
+
+
+def check_int(value: object, name: str, *, minimum: int = 1) -> int:
+    """``value`` if it is an int (not a bool) ``>= minimum``, else a ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name}: expected an int >= {minimum}, got {value!r}")
+    return value
+
+
+def check_optional_int(value: object, name: str, *, minimum: int = 1) -> int | None:
+    """Like :func:`check_int`, but ``None`` passes through."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name}: expected an int >= {minimum} or None, got {value!r}")
+    return value
+
+
+def check_dropout(p: object) -> float:
+    """``p`` as a float if it is a probability in [0, 1), else a ``ValueError``."""
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+        raise ValueError(f"dropout: expected a probability in [0, 1), got {p!r}")
+    return float(p)
+
+
+def check_bool(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name}: expected a bool, got {type(value).__name__}")
+    return value
