@@ -12,7 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from atencion import data
-from atencion.graph import GAT, GraphAttention, conv2d_as_aggregation, edges_to_adjacency
+from atencion.graph import (
+    GAT,
+    GraphAttention,
+    conv2d_as_aggregation,
+    edges_to_adjacency,
+    freeze_uniform_attention,
+)
 
 TOL64 = dict(atol=1e-10, rtol=1e-8)
 
@@ -205,6 +211,27 @@ def test_gat_learns_the_karate_club_from_its_two_leaders():
     assert w1.shape == (4, 34, 34) and w2.shape == (1, 34, 34)
     accuracy = (logits.argmax(-1) == club.labels)[1:33].float().mean()
     assert accuracy > 0.75
+
+
+def test_freeze_uniform_attention_gives_the_mean_over_each_neighbourhood():
+    torch.manual_seed(0)
+    model = freeze_uniform_attention(GAT(5, 3, 2, heads=2))
+    adjacency = random_graph(6, seed=4)
+    x = torch.randn(6, 5)
+    logits, (w1, w2) = model(x, adjacency)
+    allowed = (adjacency | torch.eye(6, dtype=torch.bool)).float()
+    uniform = allowed / allowed.sum(-1, keepdim=True)
+    torch.testing.assert_close(w1, uniform.expand(2, 6, 6))
+    torch.testing.assert_close(w2, uniform[None])
+    logits.sum().backward()
+    assert model.layer1.att_src.grad is None and model.layer2.att_dst.grad is None
+    assert model.layer1.lin.weight.grad is not None
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert not any("att_" in n for n in trainable)
+    with pytest.raises(ValueError, match="GraphAttention"):
+        freeze_uniform_attention(torch.nn.Linear(2, 2))
+    with pytest.raises(TypeError, match="module"):
+        freeze_uniform_attention("gat")
 
 
 # --------------------------------------------------------------------------- bad input

@@ -161,6 +161,10 @@ def test_draw_graph_draws_each_undirected_edge_once():
     assert [t.get_text() for t in ax.texts] == list("abcd")
     assert fig.axes[-1].get_ylabel() == "Attention weight"
     plt.close(fig)
+    fig, ax = plt.subplots()
+    draw_graph(positions, w, ax=ax, colorbar_label="mean weight")
+    assert fig.axes[-1].get_ylabel() == "mean weight"
+    plt.close(fig)
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ from ._checks import check_bool, check_dropout, check_int
 from .functional import masked_softmax
 from .masks import adjacency_mask
 
-__all__ = ["edges_to_adjacency", "GraphAttention", "GAT", "conv2d_as_aggregation"]
+__all__ = ["edges_to_adjacency", "GraphAttention", "GAT", "freeze_uniform_attention", "conv2d_as_aggregation"]
 
 
 def edges_to_adjacency(
@@ -218,6 +218,27 @@ class GAT(nn.Module):
         h = F.dropout(F.elu(h), self.dropout, self.training)
         logits, w2 = self.layer2(h, adjacency)  # (B, N, num_classes)
         return logits, [w1, w2]
+
+
+def freeze_uniform_attention(module: nn.Module) -> nn.Module:
+    """Turn every :class:`GraphAttention` inside ``module`` into a mean over neighbourhoods.
+
+    Sets ``att_src`` and ``att_dst`` to zero and stops their gradients, so that
+    every score ``e_ij`` is 0 and ``alpha_ij = 1 / |N(i)|`` (self-loop included):
+    the same network with uniform instead of learned attention, the control that
+    measures what learning the attention adds. Returns ``module`` (changed in place).
+    """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module: expected a torch.nn.Module, got {type(module).__name__}")
+    layers = [m for m in module.modules() if isinstance(m, GraphAttention)]
+    if not layers:
+        raise ValueError(f"module: expected a module containing GraphAttention layers, got {type(module).__name__}")
+    with torch.no_grad():
+        for layer in layers:
+            for a in (layer.att_src, layer.att_dst):
+                a.zero_()
+                a.requires_grad_(False)
+    return module
 
 
 def conv2d_as_aggregation(x: Tensor, weight: Tensor) -> Tensor:

@@ -176,6 +176,7 @@ def draw_graph(
     node_labels: Sequence[str] | None = None,
     cmap: str = "viridis",
     colorbar: bool = True,
+    colorbar_label: str | None = None,
     lang: str = "es",
     node_size: float = 300.0,
     max_width: float = 5.0,
@@ -190,6 +191,8 @@ def draw_graph(
             not drawn.
         node_colors: one colour per node (default: all grey).
         node_labels: one label per node, written on it.
+        colorbar_label: the colour bar's label (default: "Peso de atención" /
+            "Attention weight", by ``lang``).
     """
     _check_lang(lang)
     from matplotlib.collections import LineCollection
@@ -227,5 +230,6 @@ def draw_graph(
     ax.autoscale_view()
     ax.axis("off")
     if colorbar:
-        ax.figure.colorbar(lines, ax=ax, label=label("weight", lang), shrink=0.8)
+        text = label("weight", lang) if colorbar_label is None else colorbar_label
+        ax.figure.colorbar(lines, ax=ax, label=text, shrink=0.8)
     return ax
