@@ -454,3 +454,24 @@ def test_karate_club():
     assert club.class_names == ("Mr. Hi", "Officer")
     assert club.labels[0] == 0 and club.labels[33] == 1  # the two leaders
     assert torch.bincount(club.labels).tolist() == [17, 17]
+
+
+# --------------------------------------------------------------------------- offset copy
+
+
+def test_offset_copy():
+    from atencion.data import IGNORE, offset_copy
+
+    tokens, targets = offset_copy(50, 12, offset=3, vocab_size=7, generator=torch.Generator().manual_seed(0))
+    assert tokens.shape == targets.shape == (50, 12)
+    assert tokens.max() < 7 and tokens.min() >= 0
+    assert (targets[:, :3] == IGNORE).all()
+    assert torch.equal(targets[:, 3:], tokens[:, :-3])
+    again = offset_copy(50, 12, offset=3, vocab_size=7, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(again[0], tokens)
+    same, copy = offset_copy(2, 5, offset=0)
+    assert torch.equal(same, copy)  # offset 0: copy each token in place
+    with pytest.raises(ValueError, match="offset: expected offset < length"):
+        offset_copy(2, 3, offset=3)
+    with pytest.raises(ValueError, match="vocab_size"):
+        offset_copy(2, 5, vocab_size=1)

@@ -205,3 +205,16 @@ def test_seeded_fit_is_reproducible():
 def test_seed_everything_bad_input():
     with pytest.raises(TypeError, match="seed"):
         seed_everything(1.5)
+
+
+def test_fit_steps_the_scheduler_once_per_batch():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / 10))
+    batches = [torch.randn(4, 2) for _ in range(3)]
+    history = fit(model, optimizer, lambda m, b: m(b).pow(2).mean(), batches, epochs=2, scheduler=warmup)
+    assert warmup.last_epoch == 6  # 2 epochs x 3 batches
+    assert history["lr"] == pytest.approx([0.4, 0.7])
+    with pytest.raises(TypeError, match="scheduler"):
+        fit(model, optimizer, lambda m, b: m(b).sum(), batches, epochs=1, scheduler=0.1)

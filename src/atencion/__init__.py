@@ -6,6 +6,10 @@ attention, masked softmax), :mod:`atencion.masks` (padding, causal, graph and
 grid masks), :mod:`atencion.rnn` (score functions and a GRU encoder–decoder
 with attention), :mod:`atencion.attention` (self-attention, a set scorer),
 :mod:`atencion.graph` (graph attention networks, convolution as aggregation),
+:mod:`atencion.positional` (sinusoidal, learned, relative, rotary and ALiBi
+positions), :mod:`atencion.norm` (layer and RMS normalisation, feed-forward
+networks), :mod:`atencion.heads` (multi-head attention),
+:mod:`atencion.transformer` (encoder blocks and a small sequence model),
 :mod:`atencion.data` (data generated in code or shipped by a package),
 :mod:`atencion.train` and :mod:`atencion.plot`.
 """

@@ -3,7 +3,8 @@
 - Spanish dates to English dates (chapter 1), below;
 - sets of scikit-learn's digit images with an odd one out (:func:`digit_split`,
   :func:`odd_one_out`);
-- Zachary's karate club graph, as shipped by networkx (:func:`karate_club`).
+- Zachary's karate club graph, as shipped by networkx (:func:`karate_club`);
+- copying a sequence with an offset, a task that needs positions (:func:`offset_copy`).
 
 Spanish dates to English dates:
 
@@ -40,7 +41,7 @@ __all__ = [
     "tokenize", "detokenize_en",
     "split_dates", "date_pairs", "Vocab", "Batch", "encode_pairs", "make_batch", "batches",
     "exact_match", "greedy_exact_match",
-    "DigitSplit", "digit_split", "odd_one_out", "Graph", "karate_club",
+    "DigitSplit", "digit_split", "odd_one_out", "Graph", "karate_club", "IGNORE", "offset_copy",
 ]
 
 # Special tokens and their fixed ids (the same in every vocabulary).
@@ -581,3 +582,37 @@ def karate_club() -> Graph:
     names = ("Mr. Hi", "Officer")
     labels = torch.tensor([names.index(g.nodes[i]["club"]) for i in range(N)])
     return Graph(adjacency, labels, names)
+
+
+# --------------------------------------------------------------------------- positions
+
+IGNORE = -100  # target id ignored by F.cross_entropy (its default ignore_index)
+
+
+def offset_copy(
+    num: int,
+    length: int,
+    *,
+    offset: int = 3,
+    vocab_size: int = 10,
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, Tensor]:
+    """Random sequences and, at each position ``i``, the token from ``offset`` steps back.
+
+    The answer at position ``i`` is ``x[i - offset]``: which token that is depends
+    only on positions, not on contents, so a model without positional information
+    cannot solve it. The first ``offset`` targets have no answer and are
+    :data:`IGNORE`.
+
+    Returns:
+        ``(tokens, targets)``, both ``(num, length)`` long tensors.
+    """
+    for name, n, minimum in (("num", num, 1), ("length", length, 1), ("offset", offset, 0), ("vocab_size", vocab_size, 2)):
+        if isinstance(n, bool) or not isinstance(n, int) or n < minimum:
+            raise ValueError(f"{name}: expected an int >= {minimum}, got {n!r}")
+    if offset >= length:
+        raise ValueError(f"offset: expected offset < length = {length}, got {offset}")
+    tokens = torch.randint(vocab_size, (num, length), generator=generator)  # (num, L)
+    targets = torch.full((num, length), IGNORE, dtype=torch.long)
+    targets[:, offset:] = tokens[:, : length - offset]
+    return tokens, targets

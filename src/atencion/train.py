@@ -54,6 +54,7 @@ def fit(
     epochs: int,
     eval_fn: Callable[[nn.Module], Mapping[str, float]] | None = None,
     clip_grad_norm: float | None = None,
+    scheduler: Any | None = None,
     progress: bool | None = None,
 ) -> dict[str, list[float]]:
     """Train ``model`` for ``epochs`` epochs and return the history.
@@ -69,12 +70,17 @@ def fit(
         eval_fn: optional ``eval_fn(model) -> {name: float}``, called after each
             epoch with ``model.eval()`` under ``torch.no_grad()``.
         clip_grad_norm: if given, clip the gradients' total norm to this value.
+        scheduler: optional learning-rate scheduler (e.g. warm-up with
+            ``torch.optim.lr_scheduler.LambdaLR``), stepped after every
+            optimiser step -- once per batch, not per epoch.
         progress: show a tqdm bar; ``None`` = only in an interactive terminal
             (never inside a Jupyter kernel).
 
     Returns:
         ``{"loss": [mean training loss per epoch], <eval_fn keys>: [...],
-        "time": [cumulative seconds]}``. The model is left in the mode it had.
+        "time": [cumulative seconds]}``, plus ``"lr"`` (the learning rate at
+        the end of each epoch) with a scheduler. The model is left in the
+        mode it had.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int):
         raise TypeError(f"epochs: expected an int, got {type(epochs).__name__}")
@@ -82,6 +88,8 @@ def fit(
         raise ValueError(f"epochs: expected epochs >= 1, got {epochs}")
     if clip_grad_norm is not None and not clip_grad_norm > 0:
         raise ValueError(f"clip_grad_norm: expected a positive float or None, got {clip_grad_norm}")
+    if scheduler is not None and not callable(getattr(scheduler, "step", None)):
+        raise TypeError(f"scheduler: expected an object with a step() method, got {type(scheduler).__name__}")
     if not callable(train_batches) and not isinstance(train_batches, Iterable):
         raise TypeError(
             f"train_batches: expected an iterable of batches or a callable epoch -> iterable, "
@@ -107,11 +115,15 @@ def fit(
                 if clip_grad_norm is not None:
                     nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
                 optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
                 total += loss.item()
                 n += 1
             if n == 0:
                 raise ValueError(f"train_batches: epoch {epoch} yielded no batches")
             history["loss"].append(total / n)
+            if scheduler is not None:
+                history.setdefault("lr", []).append(optimizer.param_groups[0]["lr"])
 
             if eval_fn is not None:
                 model.eval()

@@ -1,0 +1,189 @@
+"""Multi-head attention: ``d_model`` split into ``h`` heads of ``d_head = d_model / h``.
+
+One fused projection computes the queries, keys and values of every head at once
+(no loop over heads); the heads attend in parallel as one ``(B, h, L, S)`` batch
+of scaled dot-product attentions; their outputs are concatenated and projected::
+
+    Q, K, V = X W_q^T, X W_k^T, X W_v^T                      # (B, L, d_model) each
+    Q -> (B, h, L, d_head), K, V -> (B, h, S, d_head)
+    head_m = softmax(Q_m K_m^T / sqrt(d_head) [+ bias] [masked]) V_m
+    Y = concat(head_1, ..., head_h) W_o^T                    # (B, L, d_model)
+
+The parameters are laid out as in ``torch.nn.MultiheadAttention``
+(``in_proj_weight (3 d_model, d_model)``, ``in_proj_bias``, ``out_proj``), so
+weights can be copied between the two. Masks follow the book's convention:
+``True`` = attention allowed (``nn.MultiheadAttention`` uses the opposite).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ._checks import check_bool, check_dropout, check_int
+from .functional import _check_mask, scaled_dot_product_attention
+from .positional import RelativePositionEmbedding, RotaryEmbedding, relative_attention
+
+__all__ = ["MultiHeadAttention"]
+
+
+def _check_input(x: object, name: str, d_model: int) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor (B, L, d_model), got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name}: expected a floating tensor (B, L, d_model), got dtype {x.dtype}")
+    if x.dim() != 3 or x.shape[-1] != d_model:
+        raise ValueError(f"{name}: expected shape (B, L, {d_model}), got {tuple(x.shape)}")
+    return x
+
+
+class MultiHeadAttention(nn.Module):
+    """Multi-head scaled dot-product attention, batch-first, for self- and cross-attention.
+
+    Args:
+        d_model: model width; must be divisible by ``num_heads``.
+        num_heads: number of heads ``h``; each has ``d_head = d_model / h``.
+        bias: biases in the input and output projections.
+        dropout: dropout on the attention weights (training only).
+        rotary: optional :class:`~atencion.positional.RotaryEmbedding` of size
+            ``d_head``, applied to every head's queries and keys.
+        relative: optional :class:`~atencion.positional.RelativePositionEmbedding`
+            of size ``d_head`` (Shaw et al.), shared by the heads.
+
+    ``forward(query, key=None, value=None, *, mask=None, key_padding_mask=None,
+    attn_bias=None, need_weights=True) -> (output (B, L, d_model), weights)``.
+    ``key``/``value`` default to ``query`` (self-attention). ``mask`` is
+    broadcastable to ``(B, h, L, S)`` -- e.g. ``(L, S)`` -- and ``True`` where
+    attention is allowed; ``key_padding_mask (B, S)`` is ``True`` at real keys;
+    ``attn_bias`` (e.g. ALiBi's ``(h, L, S)``) is added to the scores.
+    ``weights`` are per head, ``(B, h, L, S)``, or ``None`` when
+    ``need_weights=False``, which takes PyTorch's fused kernel.
+    """
+
+    def __init__(
+        self,
+        d_model: int,
+        num_heads: int,
+        *,
+        bias: bool = True,
+        dropout: float = 0.0,
+        rotary: RotaryEmbedding | None = None,
+        relative: RelativePositionEmbedding | None = None,
+    ) -> None:
+        super().__init__()
+        self.d_model = check_int(d_model, "d_model")
+        self.num_heads = check_int(num_heads, "num_heads")
+        if d_model % num_heads:
+            raise ValueError(f"num_heads: expected a divisor of d_model = {d_model}, got {num_heads}")
+        self.d_head = d_model // num_heads
+        check_bool(bias, "bias")
+        self.dropout = check_dropout(dropout)
+        if rotary is not None and (not isinstance(rotary, RotaryEmbedding) or rotary.d_head != self.d_head):
+            raise ValueError(f"rotary: expected a RotaryEmbedding of size d_head = {self.d_head}, got {rotary!r}")
+        self.rotary = rotary
+        if relative is not None and (not isinstance(relative, RelativePositionEmbedding) or relative.d_head != self.d_head):
+            raise ValueError(f"relative: expected a RelativePositionEmbedding of size d_head = {self.d_head}, got {relative!r}")
+        self.relative = relative
+        self.in_proj_weight = nn.Parameter(torch.empty(3 * d_model, d_model))  # [W_q; W_k; W_v]
+        self.in_proj_bias = nn.Parameter(torch.zeros(3 * d_model)) if bias else None
+        self.out_proj = nn.Linear(d_model, d_model, bias=bias)  # W_o
+        nn.init.xavier_uniform_(self.in_proj_weight)
+        if bias:
+            nn.init.zeros_(self.out_proj.bias)
+
+    def _project(self, query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Queries, keys and values of all heads: ``(B, h, L or S, d_head)``."""
+        E = self.d_model
+        if query is key and key is value:  # self-attention: one fused matrix product
+            q, k, v = F.linear(query, self.in_proj_weight, self.in_proj_bias).chunk(3, dim=-1)
+        else:
+            w_q, w_k, w_v = self.in_proj_weight.split(E)
+            b_q, b_k, b_v = self.in_proj_bias.split(E) if self.in_proj_bias is not None else (None,) * 3
+            q = F.linear(query, w_q, b_q)
+            if key is value:
+                k, v = F.linear(key, torch.cat([w_k, w_v]), None if b_k is None else torch.cat([b_k, b_v])).chunk(2, -1)
+            else:
+                k, v = F.linear(key, w_k, b_k), F.linear(value, w_v, b_v)
+        B = query.shape[0]
+        split = lambda t: t.view(B, t.shape[1], self.num_heads, self.d_head).transpose(1, 2)
+        return split(q), split(k), split(v)  # (B, h, L, d_head), (B, h, S, d_head) x 2
+
+    def forward(
+        self,
+        query: Tensor,
+        key: Tensor | None = None,
+        value: Tensor | None = None,
+        *,
+        mask: Tensor | None = None,
+        key_padding_mask: Tensor | None = None,
+        attn_bias: Tensor | None = None,
+        need_weights: bool = True,
+    ) -> tuple[Tensor, Tensor | None]:
+        key = query if key is None else key
+        value = key if value is None else value
+        _check_input(query, "query", self.d_model)
+        _check_input(key, "key", self.d_model)
+        _check_input(value, "value", self.d_model)
+        B, L, _ = query.shape
+        S = key.shape[1]
+        if key.shape[0] != B or value.shape[:2] != key.shape[:2]:
+            raise ValueError(
+                f"key, value: expected shapes (B={B}, S, d_model) with the same S, got "
+                f"{tuple(key.shape)} and {tuple(value.shape)}"
+            )
+        target = torch.Size((B, self.num_heads, L, S))
+        allowed = None if mask is None else _check_mask(mask, target, "(B, h, L, S)")
+        if allowed is not None and allowed.dtype != torch.bool:
+            raise TypeError(f"mask: expected a bool tensor (True = allowed), got {allowed.dtype}; use attn_bias for additive masks")
+        if key_padding_mask is not None:
+            if not isinstance(key_padding_mask, Tensor) or key_padding_mask.dtype != torch.bool:
+                raise TypeError("key_padding_mask: expected a bool tensor (B, S), True at real keys")
+            if key_padding_mask.shape != (B, S):
+                raise ValueError(f"key_padding_mask: expected shape ({B}, {S}), got {tuple(key_padding_mask.shape)}")
+            padding = key_padding_mask[:, None, None, :]  # (B, 1, 1, S)
+            allowed = padding if allowed is None else allowed & padding
+        if attn_bias is not None:
+            attn_bias = _check_mask(attn_bias, target, "(B, h, L, S)")
+            if not attn_bias.is_floating_point():
+                raise TypeError(f"attn_bias: expected a floating tensor, got {attn_bias.dtype}")
+        combined = allowed
+        if attn_bias is not None:  # one additive mask: bias where allowed, -inf elsewhere
+            combined = attn_bias.to(query.dtype)
+            if allowed is not None:
+                combined = combined.masked_fill(~allowed, float("-inf"))
+
+        q, k, v = self._project(query, key, value)  # (B, h, L, d_head), (B, h, S, d_head) x 2
+        if self.rotary is not None:
+            q, k = self.rotary(q, k, q_positions=torch.arange(S - L, S, device=q.device))
+        p = self.dropout if self.training else 0.0
+        if self.relative is not None:
+            if attn_bias is not None:
+                raise ValueError("attn_bias: not supported together with relative position embeddings")
+            rel_k, rel_v = self.relative(L, S)  # (L, S, d_head) each
+            heads, weights = relative_attention(q, k, v, rel_k, rel_v, combined)
+            if self.training and p > 0:
+                raise ValueError("dropout: not supported together with relative position embeddings")
+            weights = weights if need_weights else None
+        elif need_weights:
+            heads, weights = scaled_dot_product_attention(q, k, v, combined, dropout_p=p, training=self.training)
+        else:
+            if combined is not None and combined.dtype == torch.bool:
+                # PyTorch's kernel gives NaN for a query with no allowed key; ours gives 0.
+                empty = ~combined.any(-1, keepdim=True)
+                combined = combined | empty
+            else:
+                empty = None if combined is None else torch.isneginf(combined).all(-1, keepdim=True)
+                if empty is not None:
+                    combined = combined.masked_fill(empty, 0.0)
+            heads = F.scaled_dot_product_attention(q, k, v, attn_mask=combined, dropout_p=p)
+            if empty is not None:
+                heads = heads.masked_fill(empty, 0.0)
+            weights = None
+        concat = heads.transpose(1, 2).reshape(B, L, self.d_model)  # (B, L, h d_head)
+        return self.out_proj(concat), weights  # (B, L, d_model), (B, h, L, S) or None
+
+    def extra_repr(self) -> str:
+        return f"d_model={self.d_model}, num_heads={self.num_heads}, dropout={self.dropout}"

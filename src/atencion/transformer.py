@@ -1,0 +1,194 @@
+"""Transformer blocks and a small sequence model built from them.
+
+:class:`EncoderBlock` is one layer: self-attention and a feed-forward network,
+each wrapped in a residual connection and a normalisation, in one of three
+arrangements:
+
+- post-norm (Vaswani et al., 2017): ``x = norm1(x + attn(x)); x = norm2(x + ff(x))``;
+- pre-norm (Xiong et al., 2020): ``x = x + attn(norm1(x)); x = x + ff(norm2(x))``;
+- parallel (Chowdhery et al., 2023, PaLM): ``x = x + attn(norm1(x)) + ff(norm1(x))``.
+
+Its parameters are named as in ``torch.nn.TransformerEncoderLayer``
+(``self_attn``, ``linear1``, ``linear2``, ``norm1``, ``norm2``), so weights can be
+copied between the two. :class:`SequenceTransformer` stacks blocks over token
+embeddings with any of the position methods of :mod:`atencion.positional`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ._checks import check_bool, check_dropout, check_int
+from .heads import MultiHeadAttention
+from .masks import causal_mask
+from .norm import Activation, FeedForward, make_norm
+from .positional import (
+    LearnedPositionalEmbedding,
+    RelativePositionEmbedding,
+    RotaryEmbedding,
+    SinusoidalPositionalEncoding,
+    alibi_bias,
+    embed_tokens,
+)
+
+__all__ = ["EncoderBlock", "SequenceTransformer", "POSITIONS"]
+
+Position = Literal["none", "sinusoidal", "learned", "rope", "alibi", "relative"]
+POSITIONS: tuple[str, ...] = ("none", "sinusoidal", "learned", "rope", "alibi", "relative")
+
+
+class EncoderBlock(nn.Module):
+    """One transformer layer ``(B, L, d_model) -> (B, L, d_model)``.
+
+    Args:
+        d_model, num_heads, d_ff: widths; ``d_ff`` is the feed-forward's hidden size.
+        norm_first: pre-norm (``True``) or post-norm (``False``, the default, as
+            in ``torch.nn.TransformerEncoderLayer``).
+        parallel: PaLM's parallel block (needs ``norm_first``; one normalisation).
+        activation: ``"relu"``, ``"gelu"`` or ``"swiglu"``.
+        norm: ``"layer"`` or ``"rms"``.
+        dropout: on the attention weights and after each sublayer (training only).
+        eps: the normalisations' epsilon.
+        rotary, relative: optional position modules passed to the attention.
+
+    ``forward(x, *, mask=None, key_padding_mask=None, attn_bias=None) -> (y, weights)``
+    with the masks of :class:`~atencion.heads.MultiHeadAttention` and per-head
+    weights ``(B, h, L, L)``.
+    """
+
+    def __init__(
+        self,
+        d_model: int,
+        num_heads: int,
+        d_ff: int,
+        *,
+        norm_first: bool = False,
+        parallel: bool = False,
+        activation: Activation = "relu",
+        norm: str = "layer",
+        dropout: float = 0.0,
+        eps: float = 1e-5,
+        rotary: RotaryEmbedding | None = None,
+        relative: RelativePositionEmbedding | None = None,
+    ) -> None:
+        super().__init__()
+        check_bool(norm_first, "norm_first")
+        check_bool(parallel, "parallel")
+        if parallel and not norm_first:
+            raise ValueError("parallel: the parallel block normalises its input first; set norm_first=True")
+        self.norm_first, self.parallel = norm_first, parallel
+        p = check_dropout(dropout)
+        self.self_attn = MultiHeadAttention(d_model, num_heads, dropout=p, rotary=rotary, relative=relative)
+        self.ff = FeedForward(d_model, d_ff, activation=activation, dropout=p)
+        self.norm1 = make_norm(norm, d_model, eps=eps)
+        self.norm2 = None if parallel else make_norm(norm, d_model, eps=eps)
+        self.dropout1, self.dropout2 = nn.Dropout(p), nn.Dropout(p)
+
+    @property
+    def linear1(self) -> nn.Linear:
+        return self.ff.linear1
+
+    @property
+    def linear2(self) -> nn.Linear:
+        return self.ff.linear2
+
+    def _attend(self, x: Tensor, **masks) -> tuple[Tensor, Tensor]:
+        y, w = self.self_attn(x, **masks)
+        return self.dropout1(y), w
+
+    def forward(self, x: Tensor, *, mask: Tensor | None = None, key_padding_mask: Tensor | None = None,
+                attn_bias: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        masks = dict(mask=mask, key_padding_mask=key_padding_mask, attn_bias=attn_bias)
+        if self.parallel:
+            h = self.norm1(x)
+            a, w = self._attend(h, **masks)
+            return x + a + self.dropout2(self.ff(h)), w
+        if self.norm_first:
+            a, w = self._attend(self.norm1(x), **masks)
+            x = x + a
+            return x + self.dropout2(self.ff(self.norm2(x))), w
+        a, w = self._attend(x, **masks)
+        x = self.norm1(x + a)
+        return self.norm2(x + self.dropout2(self.ff(x))), w
+
+
+class SequenceTransformer(nn.Module):
+    """Tokens ``(B, L)`` -> logits ``(B, L, vocab_size)``: embeddings, positions, blocks, output.
+
+    Args:
+        vocab_size, d_model, num_heads, num_layers, d_ff: sizes.
+        position: ``"none"``, ``"sinusoidal"``, ``"learned"`` (needs ``max_len``),
+            ``"rope"``, ``"alibi"`` or ``"relative"`` (Shaw et al., with
+            ``max_distance``).
+        causal: each position sees only itself and the previous ones.
+        norm_first: pre-norm blocks (with a final normalisation) or post-norm.
+        tie_weights: the output layer reuses the embedding matrix.
+
+    ``forward(tokens) -> (logits, [per-layer weights (B, h, L, L)])``.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        d_model: int,
+        num_heads: int,
+        num_layers: int,
+        d_ff: int,
+        *,
+        position: Position = "sinusoidal",
+        max_len: int | None = None,
+        max_distance: int = 16,
+        causal: bool = True,
+        norm_first: bool = True,
+        activation: Activation = "relu",
+        dropout: float = 0.0,
+        tie_weights: bool = False,
+    ) -> None:
+        super().__init__()
+        check_int(vocab_size, "vocab_size")
+        check_int(num_layers, "num_layers")
+        if position not in POSITIONS:
+            raise ValueError(f"position: expected one of {POSITIONS}, got {position!r}")
+        if position == "learned" and max_len is None:
+            raise ValueError("max_len: learned positions need max_len")
+        check_bool(causal, "causal")
+        check_bool(tie_weights, "tie_weights")
+        self.position, self.causal, self.num_heads = position, causal, num_heads
+        self.embedding = nn.Embedding(vocab_size, d_model)
+        nn.init.normal_(self.embedding.weight, std=d_model ** -0.5)
+        self.absolute = {"sinusoidal": lambda: SinusoidalPositionalEncoding(d_model),
+                         "learned": lambda: LearnedPositionalEmbedding(max_len, d_model)}.get(position, lambda: None)()
+        d_head = d_model // num_heads
+        rotary = RotaryEmbedding(d_head) if position == "rope" else None
+        self.blocks = nn.ModuleList(
+            EncoderBlock(d_model, num_heads, d_ff, norm_first=norm_first, activation=activation,
+                         dropout=dropout, rotary=rotary,
+                         relative=RelativePositionEmbedding(d_head, max_distance) if position == "relative" else None)
+            for _ in range(num_layers)
+        )
+        self.final_norm = make_norm("layer", d_model) if norm_first else nn.Identity()
+        self.output = nn.Linear(d_model, vocab_size)
+        if tie_weights:
+            self.output.weight = self.embedding.weight
+
+    def forward(self, tokens: Tensor) -> tuple[Tensor, list[Tensor]]:
+        if not isinstance(tokens, Tensor) or tokens.dim() != 2:
+            raise ValueError(f"tokens: expected an integer tensor (B, L), got {getattr(tokens, 'shape', type(tokens).__name__)}")
+        B, L = tokens.shape
+        x = embed_tokens(self.embedding, tokens)  # (B, L, d_model), scaled by sqrt(d_model)
+        if self.absolute is not None:
+            x = self.absolute(x)
+        mask = causal_mask(L, device=tokens.device) if self.causal else None  # (L, L)
+        bias = None
+        if self.position == "alibi":
+            bias = alibi_bias(self.num_heads, L, causal=self.causal, device=tokens.device)  # (h, L, L)
+            mask = None  # the causal ALiBi bias already holds -inf above the diagonal
+        weights = []
+        for block in self.blocks:
+            x, w = block(x, mask=mask, attn_bias=bias)
+            weights.append(w)
+        return self.output(self.final_norm(x)), weights  # (B, L, V)
