@@ -475,3 +475,32 @@ def test_offset_copy():
         offset_copy(2, 3, offset=3)
     with pytest.raises(ValueError, match="vocab_size"):
         offset_copy(2, 5, vocab_size=1)
+
+
+# --------------------------------------------------------------------------- Spanish text
+
+
+def test_spanish_corpus_splits_distinct_sentences():
+    from atencion.data import spanish_corpus
+
+    splits = spanish_corpus("kolo", seed=0)
+    sizes = {k: len(v) for k, v in splits.items()}
+    assert sizes["train"] > 10 * sizes["test"] > 0
+    seen = set(splits["train"])
+    assert not seen & set(splits["val"]) and not seen & set(splits["test"])
+    assert all(s == s.strip() and s for v in splits.values() for s in v)
+    assert spanish_corpus("kolo", seed=0) == splits
+    with pytest.raises(ValueError, match="corpus"):
+        spanish_corpus("nahuatl")
+
+
+def test_lm_windows_are_shifted_by_one():
+    from atencion.data import lm_windows
+
+    ids = torch.arange(100)
+    x, y = lm_windows(ids, 8, 5, generator=torch.Generator().manual_seed(0))
+    assert x.shape == y.shape == (5, 8)
+    assert torch.equal(y, x + 1)  # the next token of an arange is itself + 1
+    assert torch.equal(x[:, 1:], y[:, :-1])
+    with pytest.raises(ValueError, match="ids"):
+        lm_windows(ids[:5], 8, 1)

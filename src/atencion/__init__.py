@@ -10,6 +10,9 @@ with attention), :mod:`atencion.attention` (self-attention, a set scorer),
 positions), :mod:`atencion.norm` (layer and RMS normalisation, feed-forward
 networks), :mod:`atencion.heads` (multi-head attention),
 :mod:`atencion.transformer` (encoder blocks and a small sequence model),
+:mod:`atencion.generation` (greedy decoding, sampling, key-value cache),
+:mod:`atencion.sparse` (sparse patterns, sliding-window, tiled and Linformer
+attention),
 :mod:`atencion.data` (data generated in code or shipped by a package),
 :mod:`atencion.train` and :mod:`atencion.plot`.
 """

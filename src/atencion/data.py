@@ -4,7 +4,10 @@
 - sets of scikit-learn's digit images with an odd one out (:func:`digit_split`,
   :func:`odd_one_out`);
 - Zachary's karate club graph, as shipped by networkx (:func:`karate_club`);
-- copying a sequence with an offset, a task that needs positions (:func:`offset_copy`).
+- copying a sequence with an offset, a task that needs positions (:func:`offset_copy`);
+- Spanish sentences from the Spanish side of the parallel corpora that the
+  ``elotl`` package ships (:func:`spanish_corpus`), cut into windows for
+  language modelling (:func:`lm_windows`).
 
 Spanish dates to English dates:
 
@@ -42,6 +45,7 @@ __all__ = [
     "split_dates", "date_pairs", "Vocab", "Batch", "encode_pairs", "make_batch", "batches",
     "exact_match", "greedy_exact_match",
     "DigitSplit", "digit_split", "odd_one_out", "Graph", "karate_club", "IGNORE", "offset_copy",
+    "spanish_corpus", "lm_windows",
 ]
 
 # Special tokens and their fixed ids (the same in every vocabulary).
@@ -616,3 +620,66 @@ def offset_copy(
     targets = torch.full((num, length), IGNORE, dtype=torch.long)
     targets[:, offset:] = tokens[:, : length - offset]
     return tokens, targets
+
+
+# --------------------------------------------------------------------------- Spanish text
+
+CORPORA = ("axolotl", "tsunkua", "kolo")  # Spanish-Nahuatl, Spanish-Otomí, Spanish-Mixtec
+
+
+def spanish_corpus(
+    corpus: str = "axolotl",
+    fractions: Sequence[float] = (0.9, 0.05, 0.05),
+    *,
+    seed: int = 0,
+    names: Sequence[str] = ("train", "val", "test"),
+) -> dict[str, list[str]]:
+    """The Spanish side of one of ``elotl``'s parallel corpora, split by sentence.
+
+    ``corpus`` is ``"axolotl"`` (Spanish-Nahuatl), ``"tsunkua"`` (Spanish-Otomí)
+    or ``"kolo"`` (Spanish-Mixtec); the data ship with the package. Sentences are
+    stripped, empty and repeated ones dropped, and the distinct sentences shuffled
+    (seeded) into disjoint splits: no test sentence occurs in training.
+    """
+    import csv
+    import importlib.resources
+    import io
+
+    if corpus not in CORPORA:
+        raise ValueError(f"corpus: expected one of {CORPORA}, got {corpus!r}")
+    if len(fractions) != len(names):
+        raise ValueError(f"fractions: expected {len(names)} numbers (one per name in {list(names)}), got {len(fractions)}")
+    if any(f <= 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
+        raise ValueError(f"fractions: expected positive numbers summing to 1, got {list(fractions)}")
+    text = importlib.resources.files("elotl.corpora").joinpath(f"{corpus}.csv").read_text(encoding="utf-8")
+    rows = csv.reader(io.StringIO(text))  # columns: Spanish, the other language, variant, document, ...
+    sentences = list(dict.fromkeys(s for row in rows if row and (s := row[0].strip())))
+    order = torch.randperm(len(sentences), generator=torch.Generator().manual_seed(seed)).tolist()
+    cuts = (torch.tensor([0.0, *fractions]).cumsum(0) * len(sentences)).round().long().tolist()
+    return {n: [sentences[i] for i in order[a:b]] for n, a, b in zip(names, cuts[:-1], cuts[1:])}
+
+
+def lm_windows(
+    ids: Tensor, length: int, num: int, *, generator: torch.Generator | None = None
+) -> tuple[Tensor, Tensor]:
+    """``num`` random windows of a token stream for next-token prediction.
+
+    Args:
+        ids: ``(N,)`` token ids of a long text.
+        length: window length ``L``.
+
+    Returns:
+        ``(inputs, targets)``, both ``(num, length)``: ``targets`` is ``inputs``
+        shifted one token to the left (the next token at every position).
+    """
+    if not isinstance(ids, Tensor) or ids.dim() != 1 or ids.is_floating_point():
+        raise ValueError(f"ids: expected a 1-D integer tensor (N,), got {getattr(ids, 'shape', type(ids).__name__)}")
+    for name, n in (("length", length), ("num", num)):
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"{name}: expected a positive int, got {n!r}")
+    if len(ids) < length + 1:
+        raise ValueError(f"ids: expected at least length + 1 = {length + 1} tokens, got {len(ids)}")
+    starts = torch.randint(len(ids) - length, (num,), generator=generator)  # (num,)
+    index = starts[:, None] + torch.arange(length + 1)[None, :]  # (num, L + 1)
+    windows = ids[index]
+    return windows[:, :-1], windows[:, 1:]

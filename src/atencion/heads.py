@@ -27,7 +27,32 @@ from ._checks import check_bool, check_dropout, check_int
 from .functional import _check_mask, scaled_dot_product_attention
 from .positional import RelativePositionEmbedding, RotaryEmbedding, relative_attention
 
-__all__ = ["MultiHeadAttention"]
+__all__ = ["MultiHeadAttention", "KVCache"]
+
+
+class KVCache:
+    """The keys and values one attention layer has computed so far, ``(B, h, S, d_head)``.
+
+    Pass the same cache to every incremental call of a layer's self-attention:
+    the new positions' keys and values are appended, so each decoding step
+    projects only its new tokens instead of the whole prefix.
+    """
+
+    def __init__(self) -> None:
+        self.keys: Tensor | None = None
+        self.values: Tensor | None = None
+
+    def __len__(self) -> int:
+        return 0 if self.keys is None else self.keys.shape[-2]
+
+    def append(self, keys: Tensor, values: Tensor) -> tuple[Tensor, Tensor]:
+        """Add ``(B, h, l, d_head)`` keys and values; return all of them, ``(B, h, S + l, d_head)``."""
+        if self.keys is None:
+            self.keys, self.values = keys, values
+        else:
+            self.keys = torch.cat([self.keys, keys], dim=-2)
+            self.values = torch.cat([self.values, values], dim=-2)
+        return self.keys, self.values
 
 
 def _check_input(x: object, name: str, d_model: int) -> Tensor:
@@ -61,6 +86,11 @@ class MultiHeadAttention(nn.Module):
     ``attn_bias`` (e.g. ALiBi's ``(h, L, S)``) is added to the scores.
     ``weights`` are per head, ``(B, h, L, S)``, or ``None`` when
     ``need_weights=False``, which takes PyTorch's fused kernel.
+
+    Incremental decoding: with ``cache=KVCache()`` (self-attention only), the
+    ``L`` new positions attend to the cached ones too, ``S = len(cache) + L``,
+    and their keys and values are appended to the cache; masks and biases then
+    refer to ``(L, S)`` (e.g. ``causal_mask(L, S)``).
     """
 
     def __init__(
@@ -121,14 +151,21 @@ class MultiHeadAttention(nn.Module):
         key_padding_mask: Tensor | None = None,
         attn_bias: Tensor | None = None,
         need_weights: bool = True,
+        cache: KVCache | None = None,
     ) -> tuple[Tensor, Tensor | None]:
+        if cache is not None:
+            if not isinstance(cache, KVCache):
+                raise TypeError(f"cache: expected a KVCache, got {type(cache).__name__}")
+            if key is not None or value is not None:
+                raise ValueError("cache: only for self-attention (leave key and value as None)")
         key = query if key is None else key
         value = key if value is None else value
         _check_input(query, "query", self.d_model)
         _check_input(key, "key", self.d_model)
         _check_input(value, "value", self.d_model)
         B, L, _ = query.shape
-        S = key.shape[1]
+        past = 0 if cache is None else len(cache)
+        S = key.shape[1] + past
         if key.shape[0] != B or value.shape[:2] != key.shape[:2]:
             raise ValueError(
                 f"key, value: expected shapes (B={B}, S, d_model) with the same S, got "
@@ -155,9 +192,14 @@ class MultiHeadAttention(nn.Module):
             if allowed is not None:
                 combined = combined.masked_fill(~allowed, float("-inf"))
 
-        q, k, v = self._project(query, key, value)  # (B, h, L, d_head), (B, h, S, d_head) x 2
+        q, k, v = self._project(query, key, value)  # (B, h, L, d_head), (B, h, S - past, d_head) x 2
         if self.rotary is not None:
-            q, k = self.rotary(q, k, q_positions=torch.arange(S - L, S, device=q.device))
+            new = torch.arange(S - L, S, device=q.device)  # positions of the queries
+            q, k = self.rotary(q, k, q_positions=new, k_positions=new if cache is not None else None)
+        if cache is not None:
+            if past and cache.keys.shape[0] != B:
+                raise ValueError(f"cache: holds a batch of {cache.keys.shape[0]}, got queries for {B}")
+            k, v = cache.append(k, v)  # (B, h, S, d_head)
         p = self.dropout if self.training else 0.0
         if self.relative is not None:
             if attn_bias is not None:

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ._checks import check_bool, check_dropout, check_int
-from .heads import MultiHeadAttention
+from .heads import KVCache, MultiHeadAttention
 from .masks import causal_mask
 from .norm import Activation, FeedForward, make_norm
 from .positional import (
@@ -101,8 +101,10 @@ class EncoderBlock(nn.Module):
         return self.dropout1(y), w
 
     def forward(self, x: Tensor, *, mask: Tensor | None = None, key_padding_mask: Tensor | None = None,
-                attn_bias: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        masks = dict(mask=mask, key_padding_mask=key_padding_mask, attn_bias=attn_bias)
+                attn_bias: Tensor | None = None, cache: KVCache | None = None,
+                need_weights: bool = True) -> tuple[Tensor, Tensor | None]:
+        masks = dict(mask=mask, key_padding_mask=key_padding_mask, attn_bias=attn_bias, cache=cache,
+                     need_weights=need_weights)
         if self.parallel:
             h = self.norm1(x)
             a, w = self._attend(h, **masks)
@@ -128,7 +130,10 @@ class SequenceTransformer(nn.Module):
         norm_first: pre-norm blocks (with a final normalisation) or post-norm.
         tie_weights: the output layer reuses the embedding matrix.
 
-    ``forward(tokens) -> (logits, [per-layer weights (B, h, L, L)])``.
+    ``forward(tokens, *, caches=None, need_weights=True) -> (logits, [per-layer
+    weights (B, h, L, S)])``. For incremental decoding pass ``caches``, one
+    :class:`~atencion.heads.KVCache` per block (:meth:`new_caches`): ``tokens``
+    are then the *next* positions after those already cached.
     """
 
     def __init__(
@@ -175,20 +180,30 @@ class SequenceTransformer(nn.Module):
         if tie_weights:
             self.output.weight = self.embedding.weight
 
-    def forward(self, tokens: Tensor) -> tuple[Tensor, list[Tensor]]:
+    def new_caches(self) -> list[KVCache]:
+        """One empty key-value cache per block, for incremental decoding."""
+        return [KVCache() for _ in self.blocks]
+
+    def forward(self, tokens: Tensor, *, caches: list[KVCache] | None = None,
+                need_weights: bool = True) -> tuple[Tensor, list[Tensor | None]]:
         if not isinstance(tokens, Tensor) or tokens.dim() != 2:
             raise ValueError(f"tokens: expected an integer tensor (B, L), got {getattr(tokens, 'shape', type(tokens).__name__)}")
+        if caches is not None and (len(caches) != len(self.blocks) or not all(isinstance(c, KVCache) for c in caches)):
+            raise ValueError(f"caches: expected a list of {len(self.blocks)} KVCache (see new_caches())")
         B, L = tokens.shape
+        past = 0 if caches is None else len(caches[0])
+        S = past + L
         x = embed_tokens(self.embedding, tokens)  # (B, L, d_model), scaled by sqrt(d_model)
         if self.absolute is not None:
-            x = self.absolute(x)
-        mask = causal_mask(L, device=tokens.device) if self.causal else None  # (L, L)
+            x = self.absolute(x, offset=past)
+        mask = causal_mask(L, S, device=tokens.device) if self.causal else None  # (L, S)
         bias = None
         if self.position == "alibi":
-            bias = alibi_bias(self.num_heads, L, causal=self.causal, device=tokens.device)  # (h, L, L)
+            bias = alibi_bias(self.num_heads, L, S, causal=self.causal, device=tokens.device)  # (h, L, S)
             mask = None  # the causal ALiBi bias already holds -inf above the diagonal
         weights = []
-        for block in self.blocks:
-            x, w = block(x, mask=mask, attn_bias=bias)
+        for i, block in enumerate(self.blocks):
+            x, w = block(x, mask=mask, attn_bias=bias, cache=None if caches is None else caches[i],
+                         need_weights=need_weights)
             weights.append(w)
         return self.output(self.final_norm(x)), weights  # (B, L, V)

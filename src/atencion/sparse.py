@@ -1,0 +1,213 @@
+"""Sparse and efficient attention: patterns, and computations that really save memory.
+
+Masks (``(L, L)`` bool, ``True`` = allowed), after Child et al. (2019):
+
+- :func:`local_mask`: query ``i`` sees keys ``j`` with ``i - window < j <= i``
+  (causal) -- exactly ``window`` keys, itself included -- or ``|i - j| < window``;
+- :func:`strided_mask` / :func:`fixed_mask`: the two factorised patterns of the
+  Sparse Transformer, each the union of a local and a "summary" component.
+
+Computations whose memory is not ``O(L^2)``:
+
+- :func:`sliding_window_attention`: each query against its own ``window`` keys
+  only, ``O(L * window)`` scores; equal to dense attention with :func:`local_mask`;
+- :func:`tiled_attention`: exact attention computed tile by tile with an online
+  softmax (the idea behind FlashAttention, Dao et al., 2022), never holding more
+  than one ``(block, block)`` tile of scores;
+- :class:`LinformerSelfAttention` (Wang et al., 2020): keys and values projected
+  from ``L`` down to ``k`` positions, ``O(L * k)`` scores.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ._checks import check_bool, check_int
+
+__all__ = [
+    "local_mask", "strided_mask", "fixed_mask", "sliding_window_attention", "tiled_attention",
+    "LinformerSelfAttention",
+]
+
+
+def _positions(L: int, device) -> tuple[Tensor, Tensor]:
+    check_int(L, "L")
+    i = torch.arange(L, device=device)[:, None]  # (L, 1)
+    j = torch.arange(L, device=device)[None, :]  # (1, L)
+    return i, j
+
+
+def local_mask(L: int, window: int, *, causal: bool = True, device: torch.device | str | None = None) -> Tensor:
+    """Local (sliding-window) attention: ``(L, L)`` bool.
+
+    Causal: query ``i`` sees the ``window`` positions ``i - window + 1 .. i``
+    (itself included, fewer at the start). Otherwise it sees ``|i - j| < window``:
+    ``2 window - 1`` positions centred on itself.
+    """
+    check_int(window, "window")
+    check_bool(causal, "causal")
+    i, j = _positions(L, device)
+    if causal:
+        return (j <= i) & (j > i - window)
+    return (i - j).abs() < window
+
+
+def strided_mask(L: int, stride: int, *, device: torch.device | str | None = None) -> Tensor:
+    """Child et al.'s strided pattern (causal): the previous ``stride`` positions
+    (``i - j < stride``) plus every ``stride``-th one before them (``(i - j) % stride == 0``)."""
+    check_int(stride, "stride")
+    i, j = _positions(L, device)
+    causal = j <= i
+    return causal & (((i - j) < stride) | ((i - j) % stride == 0))
+
+
+def fixed_mask(L: int, stride: int, summary: int = 1, *, device: torch.device | str | None = None) -> Tensor:
+    """Child et al.'s fixed pattern (causal): keys in the query's own block of
+    ``stride`` positions, plus the last ``summary`` positions of every block."""
+    check_int(stride, "stride")
+    check_int(summary, "summary")
+    if summary > stride:
+        raise ValueError(f"summary: expected at most stride = {stride} positions, got {summary}")
+    i, j = _positions(L, device)
+    causal = j <= i
+    same_block = (i // stride) == (j // stride)
+    summary_cols = (j % stride) >= stride - summary
+    return causal & (same_block | summary_cols)
+
+
+def _check_qkv(query: object, key: object, value: object) -> tuple[int, int]:
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor) or not t.is_floating_point():
+            raise TypeError(f"{name}: expected a floating torch.Tensor (..., L, d), got {getattr(t, 'dtype', type(t).__name__)}")
+        if t.dim() < 2:
+            raise ValueError(f"{name}: expected at least 2 dimensions (..., L, d), got {tuple(t.shape)}")
+    if key.shape[:-1] != query.shape[:-1] or key.shape[-1] != query.shape[-1] or value.shape[:-1] != key.shape[:-1]:
+        raise ValueError(
+            f"query, key, value: expected (..., L, d), (..., L, d), (..., L, d_v) with the same L, got "
+            f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}"
+        )
+    return query.shape[-2], query.shape[-1]
+
+
+def sliding_window_attention(query: Tensor, key: Tensor, value: Tensor, window: int, *, causal: bool = True) -> Tensor:
+    """Exact attention restricted to :func:`local_mask`, in ``O(L * window)`` memory.
+
+    The keys and values of each query's window are gathered with ``unfold`` into
+    ``(..., L, W, d)`` (``W = window`` causal, ``2 window - 1`` otherwise); only
+    those ``W`` scores per query are ever formed.
+
+    Args:
+        query, key: ``(..., L, d)``; value: ``(..., L, d_v)`` (self-attention: same ``L``).
+
+    Returns:
+        ``(..., L, d_v)``.
+    """
+    L, d = _check_qkv(query, key, value)
+    check_int(window, "window")
+    check_bool(causal, "causal")
+    before, after = (window - 1, 0) if causal else (window - 1, window - 1)
+    W = before + after + 1
+    # pad the sequence axis so every query has a full window; padded slots are masked below
+    pad = lambda t: F.pad(t.transpose(-1, -2), (before, after)).transpose(-1, -2)  # (..., L + W - 1, d)
+    k_win = pad(key).unfold(-2, W, 1).transpose(-1, -2)  # (..., L, W, d): keys i - before .. i + after
+    v_win = pad(value).unfold(-2, W, 1).transpose(-1, -2)  # (..., L, W, d_v)
+    scores = (query[..., None, :] @ k_win.transpose(-1, -2)).squeeze(-2) / math.sqrt(d)  # (..., L, W)
+    offsets = torch.arange(W, device=query.device) - before  # j - i for each slot
+    j = torch.arange(L, device=query.device)[:, None] + offsets[None, :]  # (L, W)
+    valid = (j >= 0) & (j < L)  # slots that fall on real positions
+    scores = scores.masked_fill(~valid, float("-inf"))
+    weights = torch.softmax(scores, dim=-1)  # (..., L, W): never empty, the query itself is valid
+    return (weights[..., None, :] @ v_win).squeeze(-2)  # (..., L, d_v)
+
+
+def tiled_attention(query: Tensor, key: Tensor, value: Tensor, *, block: int = 64, causal: bool = False) -> Tensor:
+    """Exact softmax attention computed by tiles with an online softmax.
+
+    For each tile of ``block`` keys, the running maximum ``m``, normaliser ``l``
+    and un-normalised output ``acc`` of every query are updated::
+
+        m_new = max(m, rowmax(S_tile));  scale = exp(m - m_new)
+        l = l * scale + rowsum(exp(S_tile - m_new))
+        acc = acc * scale + exp(S_tile - m_new) @ V_tile
+
+    and the output is ``acc / l``. Only one ``(L, block)`` tile of scores exists
+    at a time. (FlashAttention also tiles the queries and fuses everything in
+    one GPU kernel; the arithmetic is the same.) The Python loop runs over key
+    tiles, ``ceil(L / block)`` iterations, not over positions.
+
+    Args:
+        query: ``(..., L, d)``; key: ``(..., S, d)``; value: ``(..., S, d_v)``.
+        causal: query ``i`` sees keys ``j <= i + S - L``.
+
+    Returns:
+        ``(..., L, d_v)``, equal to ``F.scaled_dot_product_attention``.
+    """
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor) or not t.is_floating_point():
+            raise TypeError(f"{name}: expected a floating torch.Tensor, got {getattr(t, 'dtype', type(t).__name__)}")
+    L, d = query.shape[-2:]
+    S = key.shape[-2]
+    if key.shape[-1] != d or value.shape[-2] != S:
+        raise ValueError(f"key, value: expected (..., S, {d}) and (..., S, d_v), got {tuple(key.shape)}, {tuple(value.shape)}")
+    check_int(block, "block")
+    check_bool(causal, "causal")
+    q = query / math.sqrt(d)
+    m = torch.full((*query.shape[:-1], 1), float("-inf"), dtype=query.dtype, device=query.device)  # (..., L, 1)
+    l = torch.zeros_like(m)  # (..., L, 1)
+    acc = torch.zeros((*query.shape[:-1], value.shape[-1]), dtype=query.dtype, device=query.device)
+    rows = torch.arange(L, device=query.device)[:, None] + (S - L)  # (L, 1) last visible key
+    for start in range(0, S, block):  # one tile of keys at a time
+        k_tile, v_tile = key[..., start:start + block, :], value[..., start:start + block, :]
+        s = q @ k_tile.transpose(-1, -2)  # (..., L, b)
+        if causal:
+            cols = torch.arange(start, start + k_tile.shape[-2], device=query.device)[None, :]
+            s = s.masked_fill(cols > rows, float("-inf"))
+        m_new = torch.maximum(m, s.amax(dim=-1, keepdim=True))  # (..., L, 1)
+        safe = torch.where(torch.isinf(m_new), torch.zeros_like(m_new), m_new)  # rows with nothing yet
+        p = torch.exp(s - safe)  # (..., L, b)
+        scale = torch.exp(m - safe)  # (..., L, 1); exp(-inf) = 0 on the first tile
+        l = l * scale + p.sum(dim=-1, keepdim=True)
+        acc = acc * scale + p @ v_tile
+        m = m_new
+    return acc / l.clamp_min(torch.finfo(l.dtype).tiny) * (l > 0)  # a query with no key gets 0
+
+
+class LinformerSelfAttention(nn.Module):
+    """Linformer self-attention (Wang et al., 2020), multi-head.
+
+    Keys and values are projected along the *sequence* axis from ``max_len``
+    positions to ``k`` with learned matrices ``E, F (k, max_len)`` shared by the
+    heads: scores are ``(L, k)`` instead of ``(L, L)``. Not exact attention: a
+    low-rank approximation, trained as such. Inputs shorter than ``max_len`` use
+    the first ``L`` columns of ``E`` and ``F``.
+
+    ``forward(x (B, L, d_model)) -> (B, L, d_model)``.
+    """
+
+    def __init__(self, d_model: int, num_heads: int, max_len: int, k: int) -> None:
+        super().__init__()
+        self.d_model, self.num_heads = check_int(d_model, "d_model"), check_int(num_heads, "num_heads")
+        if d_model % num_heads:
+            raise ValueError(f"num_heads: expected a divisor of d_model = {d_model}, got {num_heads}")
+        self.max_len, self.k = check_int(max_len, "max_len"), check_int(k, "k")
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.E = nn.Parameter(torch.randn(k, max_len) / math.sqrt(k))  # keys: L -> k
+        self.F = nn.Parameter(torch.randn(k, max_len) / math.sqrt(k))  # values: L -> k
+        self.out = nn.Linear(d_model, d_model)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not isinstance(x, Tensor) or x.dim() != 3 or x.shape[-1] != self.d_model:
+            raise ValueError(f"x: expected a tensor (B, L, {self.d_model}), got {getattr(x, 'shape', type(x).__name__)}")
+        B, L, _ = x.shape
+        if L > self.max_len:
+            raise ValueError(f"x: expected at most max_len = {self.max_len} positions, got {L}")
+        h, dh = self.num_heads, self.d_model // self.num_heads
+        q, k, v = self.qkv(x).view(B, L, 3, h, dh).permute(2, 0, 3, 1, 4)  # (B, h, L, dh) each
+        k = self.E[:, :L] @ k  # (B, h, k, dh): L positions mixed into k
+        v = self.F[:, :L] @ v  # (B, h, k, dh)
+        y = F.scaled_dot_product_attention(q, k, v)  # (B, h, L, dh) via (L, k) scores
+        return self.out(y.transpose(1, 2).reshape(B, L, self.d_model))
