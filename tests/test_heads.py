@@ -133,3 +133,39 @@ def test_rotary_heads_see_relative_positions_only(shift, seed):
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call(MultiHeadAttention(8, 2))
+
+
+# --------------------------------------------------------------------------- collaborative heads
+
+
+def test_collaborative_attention_with_block_mixing_is_multi_head_attention():
+    from atencion.heads import CollaborativeAttention
+
+    torch.manual_seed(0)
+    collab = CollaborativeAttention(8, 2, d_shared=8).double()
+    mha = MultiHeadAttention(8, 2).double()
+    with torch.no_grad():
+        collab.mix.copy_(torch.tensor([[1.0] * 4 + [0.0] * 4, [0.0] * 4 + [1.0] * 4]))
+        # MultiHeadAttention scales by 1/sqrt(d_head) = 1/2, collaborative by 1/sqrt(d_shared): fold the ratio into W_q
+        factor = (4 / 8) ** 0.5
+        mha.in_proj_weight.copy_(torch.cat([collab.W_q.weight * factor, collab.W_k.weight, collab.W_v.weight]))
+        mha.in_proj_bias.copy_(torch.cat([collab.W_q.bias * factor, collab.W_k.bias, collab.W_v.bias]))
+        mha.out_proj.load_state_dict(collab.out_proj.state_dict())
+    x = torch.randn(2, 5, 8, dtype=torch.float64)
+    mask = causal_mask(5)
+    y, w = collab(x, mask)
+    y_ref, w_ref = mha(x, mask=mask)
+    torch.testing.assert_close(y, y_ref, **TOL64)
+    torch.testing.assert_close(w, w_ref, **TOL64)
+
+
+def test_collaborative_attention_shares_the_key_query_projections():
+    from atencion.heads import CollaborativeAttention
+
+    collab = CollaborativeAttention(16, 4, d_shared=6, bias=False)
+    count = sum(p.numel() for p in collab.parameters())
+    assert count == 2 * 16 * 6 + 4 * 6 + 2 * 16 * 16  # shared W_q, W_k; mixing; W_v, W_o
+    y, w = collab(torch.randn(3, 7, 16))
+    assert y.shape == (3, 7, 16) and w.shape == (3, 4, 7, 7)
+    with pytest.raises(ValueError, match="d_shared"):
+        CollaborativeAttention(16, 4, d_shared=0)

@@ -24,10 +24,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ._checks import check_bool, check_dropout, check_int
-from .functional import _check_mask, scaled_dot_product_attention
+from .functional import _check_mask, masked_softmax, scaled_dot_product_attention
 from .positional import RelativePositionEmbedding, RotaryEmbedding, relative_attention
 
-__all__ = ["MultiHeadAttention", "KVCache"]
+__all__ = ["MultiHeadAttention", "KVCache", "CollaborativeAttention"]
 
 
 class KVCache:
@@ -229,3 +229,47 @@ class MultiHeadAttention(nn.Module):
 
     def extra_repr(self) -> str:
         return f"d_model={self.d_model}, num_heads={self.num_heads}, dropout={self.dropout}"
+
+
+class CollaborativeAttention(nn.Module):
+    """Collaborative multi-head self-attention (Cordonnier et al., 2020).
+
+    All heads share one query and one key projection to ``d_shared`` dimensions;
+    head ``m`` re-weights their coordinates with its own mixing vector ``mix[m]``::
+
+        scores_m = (X W_q^T) diag(mix[m]) (X W_k^T)^T / sqrt(d_shared)
+
+    Values and the output projection are as in :class:`MultiHeadAttention`. With
+    ``d_shared = d_model`` and ``mix[m]`` the indicator of head ``m``'s block of
+    coordinates, this is ordinary multi-head attention (with the scale
+    ``1 / sqrt(d_shared)``); with a smaller ``d_shared`` the heads share what they
+    would otherwise learn ``h`` times.
+
+    ``forward(x (B, L, d_model), mask=None) -> (y (B, L, d_model), weights (B, h, L, L))``.
+    """
+
+    def __init__(self, d_model: int, num_heads: int, d_shared: int, *, bias: bool = True) -> None:
+        super().__init__()
+        self.d_model = check_int(d_model, "d_model")
+        self.num_heads = check_int(num_heads, "num_heads")
+        if d_model % num_heads:
+            raise ValueError(f"num_heads: expected a divisor of d_model = {d_model}, got {num_heads}")
+        self.d_shared = check_int(d_shared, "d_shared")
+        self.d_head = d_model // num_heads
+        self.W_q = nn.Linear(d_model, d_shared, bias=bias)
+        self.W_k = nn.Linear(d_model, d_shared, bias=bias)
+        self.W_v = nn.Linear(d_model, d_model, bias=bias)
+        self.mix = nn.Parameter(torch.ones(num_heads, d_shared))  # one mixing vector per head
+        self.out_proj = nn.Linear(d_model, d_model, bias=bias)
+
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        _check_input(x, "x", self.d_model)
+        B, L, _ = x.shape
+        q, k = self.W_q(x), self.W_k(x)  # (B, L, d_shared) each, shared by the heads
+        scores = torch.einsum("bld,hd,bsd->bhls", q, self.mix, k) / math.sqrt(self.d_shared)  # (B, h, L, L)
+        if mask is not None:
+            mask = _check_mask(mask, scores.shape, "(B, h, L, L)")
+        v = self.W_v(x).view(B, L, self.num_heads, self.d_head).transpose(1, 2)  # (B, h, L, d_head)
+        weights = masked_softmax(scores, mask)  # (B, h, L, L)
+        heads = weights @ v  # (B, h, L, d_head)
+        return self.out_proj(heads.transpose(1, 2).reshape(B, L, self.d_model)), weights
