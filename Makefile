@@ -12,7 +12,7 @@ PY     := $(BIN)/python
 PORT   ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: all book book-es book-en test unit site-test lint stale parity serve lock clean distclean help
+.PHONY: all book book-es book-en test unit site-test lint stale parity serve bench lock clean distclean help
 all: book
 
 help:
@@ -57,6 +57,10 @@ parity: setup
 
 serve: setup
 	$(PY) tools/serve.py --port $(PORT)
+
+# Not part of `make test`: times atencion's attention against PyTorch's (a few minutes).
+bench: setup
+	$(PY) benchmarks/attention.py
 
 # Regenerate the pins after changing pyproject.toml (needs a fresh environment).
 lock:
