@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from atencion.masks import causal_mask, padding_mask
-from atencion.transformer import POSITIONS, EncoderBlock, SequenceTransformer
+from atencion.transformer import POSITIONS, EncoderBlock, SequenceTransformer, xavier_init_
 
 TOL64 = dict(atol=1e-9, rtol=1e-7)
 
@@ -114,3 +114,20 @@ def test_weight_tying_and_bad_input():
         SequenceTransformer(9, 16, 2, 1, 32, position="learned")
     with pytest.raises(ValueError, match="tokens"):
         model(torch.zeros(3, dtype=torch.long))
+
+
+def test_xavier_init_touches_only_the_block_matrices():
+    torch.manual_seed(0)
+    model = SequenceTransformer(9, 64, 4, 2, 256, activation="swiglu")
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    assert xavier_init_(model) is model
+    after = model.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    expected = {f"blocks.{i}.{name}" for i in range(2) for name in (
+        "self_attn.in_proj_weight", "self_attn.out_proj.weight", "ff.linear1.weight", "ff.gate.weight",
+        "ff.linear2.weight")}
+    assert changed == expected
+    w = model.blocks[0].ff.linear1.weight  # (256, 64): variance 2 / (64 + 256)
+    assert abs(w.var().item() - 2 / 320) < 0.1 * 2 / 320
+    with pytest.raises(ValueError, match="EncoderBlock"):
+        xavier_init_(torch.nn.Linear(2, 2))

@@ -35,7 +35,7 @@ from .positional import (
     embed_tokens,
 )
 
-__all__ = ["EncoderBlock", "SequenceTransformer", "POSITIONS"]
+__all__ = ["EncoderBlock", "SequenceTransformer", "POSITIONS", "xavier_init_"]
 
 Position = Literal["none", "sinusoidal", "learned", "rope", "alibi", "relative"]
 POSITIONS: tuple[str, ...] = ("none", "sinusoidal", "learned", "rope", "alibi", "relative")
@@ -116,6 +116,32 @@ class EncoderBlock(nn.Module):
         a, w = self._attend(x, **masks)
         x = self.norm1(x + a)
         return self.norm2(x + self.dropout2(self.ff(x))), w
+
+
+def xavier_init_(module: nn.Module) -> nn.Module:
+    """Xavier-uniform initialisation (Glorot and Bengio, 2010) of the attention and
+    feed-forward matrices of every :class:`EncoderBlock` inside ``module``.
+
+    Touches ``self_attn.in_proj_weight``, ``self_attn.out_proj.weight``,
+    ``ff.linear1.weight``, ``ff.gate.weight`` (SwiGLU) and ``ff.linear2.weight``;
+    biases, normalisations and embeddings are left as they are. Variance
+    ``2 / (fan_in + fan_out)``: stronger sublayers at initialisation than
+    ``nn.Linear``'s default ``1 / (3 fan_in)``, as in the Annotated Transformer.
+    Returns ``module``.
+    """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module: expected a torch.nn.Module, got {type(module).__name__}")
+    blocks = [m for m in module.modules() if isinstance(m, EncoderBlock)]
+    if not blocks:
+        raise ValueError(f"module: expected a module containing EncoderBlock layers, got {type(module).__name__}")
+    for block in blocks:
+        weights = [block.self_attn.in_proj_weight, block.self_attn.out_proj.weight,
+                   block.ff.linear1.weight, block.ff.linear2.weight]
+        if block.ff.gate is not None:
+            weights.append(block.ff.gate.weight)
+        for w in weights:
+            nn.init.xavier_uniform_(w)
+    return module
 
 
 class SequenceTransformer(nn.Module):
