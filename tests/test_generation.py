@@ -92,3 +92,14 @@ def test_generate_bad_input_and_mode_restored():
         generate(model, torch.zeros(2, 0, dtype=torch.long), 3)
     out = generate(model, torch.zeros(2, 1, dtype=torch.long), 4, greedy=True)
     assert out.shape == (2, 5) and model.training
+
+
+def test_cached_decoding_with_a_window_equals_full_recomputation():
+    torch.manual_seed(0)
+    model = SequenceTransformer(13, 16, 2, 2, 32, position="alibi", window=3).double().eval()
+    tokens = torch.randint(13, (2, 10))
+    full, _ = model(tokens)
+    caches = model.new_caches()
+    parts = [model(tokens[:, :4], caches=caches)[0]] + [model(tokens[:, t:t + 1], caches=caches)[0]
+                                                        for t in range(4, 10)]
+    torch.testing.assert_close(torch.cat(parts, 1), full, atol=1e-10, rtol=1e-8)

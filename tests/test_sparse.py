@@ -128,3 +128,23 @@ def test_bad_input():
         tiled_attention(q.long(), k, v)
     with pytest.raises(ValueError, match="block"):
         tiled_attention(q, k, v, block=0)
+
+
+def test_reachability_counts_layers():
+    from atencion.sparse import reachability
+
+    L, W = 40, 4
+    reach = reachability(local_mask(L, W), 20)
+    first = int(reach[:, L - 1, 0].float().argmax()) + 1  # first layer count reaching (L-1, 0)
+    assert first == -(-(L - 1) // (W - 1))  # ceil((L - 1) / (W - 1))
+    assert torch.equal(reach[0], local_mask(L, W))
+    assert torch.equal(reachability(strided_mask(L, 7), 2)[1], torch.ones(L, L, dtype=torch.bool).tril())
+    with pytest.raises(ValueError, match="mask"):
+        reachability(torch.ones(3, 4, dtype=torch.bool), 2)
+
+
+def test_local_mask_for_cached_queries():
+    full = local_mask(10, 3)
+    assert torch.equal(local_mask(4, 3, S=10), full[-4:])
+    with pytest.raises(ValueError, match="S"):
+        local_mask(5, 2, S=3)

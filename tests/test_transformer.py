@@ -131,3 +131,25 @@ def test_xavier_init_touches_only_the_block_matrices():
     assert abs(w.var().item() - 2 / 320) < 0.1 * 2 / 320
     with pytest.raises(ValueError, match="EncoderBlock"):
         xavier_init_(torch.nn.Linear(2, 2))
+
+
+@settings(max_examples=8, deadline=None)
+@given(window=st.integers(1, 4), seed=st.integers(0, 100))
+def test_windowed_model_forgets_what_the_window_cannot_reach(window, seed):
+    torch.manual_seed(seed)
+    layers = 2
+    model = SequenceTransformer(11, 16, 2, layers, 32, position="rope", window=window).double().eval()
+    tokens = torch.randint(11, (1, 14))
+    horizon = layers * (window - 1)  # position i sees i - horizon .. i
+    changed = tokens.clone()
+    changed[0, 0] = (tokens[0, 0] + 1) % 11  # change the first token only
+    a, _ = model(tokens)
+    b, _ = model(changed)
+    torch.testing.assert_close(a[0, horizon + 1:], b[0, horizon + 1:], atol=1e-10, rtol=1e-8)
+    assert not torch.allclose(a[0, horizon], b[0, horizon])
+    wide = SequenceTransformer(11, 16, 2, layers, 32, position="rope", window=14)
+    plain = SequenceTransformer(11, 16, 2, layers, 32, position="rope")
+    plain.load_state_dict(wide.state_dict())
+    torch.testing.assert_close(wide(tokens)[0], plain(tokens)[0])
+    with pytest.raises(ValueError, match="window"):
+        SequenceTransformer(11, 16, 2, layers, 32, window=3, causal=False)

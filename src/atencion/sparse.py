@@ -29,8 +29,8 @@ from torch import Tensor, nn
 from ._checks import check_bool, check_int
 
 __all__ = [
-    "local_mask", "strided_mask", "fixed_mask", "sliding_window_attention", "tiled_attention",
-    "LinformerSelfAttention",
+    "local_mask", "strided_mask", "fixed_mask", "reachability", "sliding_window_attention",
+    "tiled_attention", "LinformerSelfAttention",
 ]
 
 
@@ -41,16 +41,25 @@ def _positions(L: int, device) -> tuple[Tensor, Tensor]:
     return i, j
 
 
-def local_mask(L: int, window: int, *, causal: bool = True, device: torch.device | str | None = None) -> Tensor:
-    """Local (sliding-window) attention: ``(L, L)`` bool.
+def local_mask(L: int, window: int, *, causal: bool = True, S: int | None = None,
+               device: torch.device | str | None = None) -> Tensor:
+    """Local (sliding-window) attention: ``(L, S)`` bool, ``S = L`` by default.
 
     Causal: query ``i`` sees the ``window`` positions ``i - window + 1 .. i``
     (itself included, fewer at the start). Otherwise it sees ``|i - j| < window``:
-    ``2 window - 1`` positions centred on itself.
+    ``2 window - 1`` positions centred on itself. With ``S > L`` the queries are
+    the last ``L`` of ``S`` positions (decoding with a key-value cache).
     """
     check_int(window, "window")
     check_bool(causal, "causal")
-    i, j = _positions(L, device)
+    if S is None:
+        i, j = _positions(L, device)
+    else:
+        check_int(S, "S")
+        if S < L:
+            raise ValueError(f"S: expected at least L = {L} key positions, got {S}")
+        i = torch.arange(S - L, S, device=device)[:, None]  # (L, 1) absolute query positions
+        j = torch.arange(S, device=device)[None, :]  # (1, S)
     if causal:
         return (j <= i) & (j > i - window)
     return (i - j).abs() < window
@@ -77,6 +86,25 @@ def fixed_mask(L: int, stride: int, summary: int = 1, *, device: torch.device | 
     same_block = (i // stride) == (j // stride)
     summary_cols = (j % stride) >= stride - summary
     return causal & (same_block | summary_cols)
+
+
+def reachability(mask: Tensor, layers: int) -> Tensor:
+    """Which keys can reach which queries through ``layers`` stacked attention layers.
+
+    Entry ``[n - 1, i, j]`` is ``True`` when information at position ``j`` can
+    reach position ``i`` after ``n`` layers that all use ``mask`` (``(L, L)``,
+    ``True`` = allowed): the boolean matrix power ``[M^n > 0]``. Returns
+    ``(layers, L, L)`` bool.
+    """
+    if not isinstance(mask, Tensor) or mask.dtype != torch.bool or mask.dim() != 2 or mask.shape[0] != mask.shape[1]:
+        raise ValueError(f"mask: expected a square bool tensor (L, L), got {getattr(mask, 'shape', type(mask).__name__)}")
+    check_int(layers, "layers")
+    M = mask.to(torch.float64)
+    reach, out = M, [mask]
+    for _ in range(layers - 1):  # one boolean product per layer
+        reach = ((reach @ M) > 0).to(torch.float64)
+        out.append(reach > 0)
+    return torch.stack(out)
 
 
 def _check_qkv(query: object, key: object, value: object) -> tuple[int, int]:

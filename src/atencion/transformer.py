@@ -25,6 +25,7 @@ from torch import Tensor, nn
 from ._checks import check_bool, check_dropout, check_int
 from .heads import KVCache, MultiHeadAttention
 from .masks import causal_mask
+from .sparse import local_mask
 from .norm import Activation, FeedForward, make_norm
 from .positional import (
     LearnedPositionalEmbedding,
@@ -153,6 +154,8 @@ class SequenceTransformer(nn.Module):
             ``"rope"``, ``"alibi"`` or ``"relative"`` (Shaw et al., with
             ``max_distance``).
         causal: each position sees only itself and the previous ones.
+        window: if given (causal only), each position sees only itself and the
+            ``window - 1`` previous ones (:func:`~atencion.sparse.local_mask`).
         norm_first: pre-norm blocks (with a final normalisation) or post-norm.
         tie_weights: the output layer reuses the embedding matrix.
 
@@ -174,6 +177,7 @@ class SequenceTransformer(nn.Module):
         max_len: int | None = None,
         max_distance: int = 16,
         causal: bool = True,
+        window: int | None = None,
         norm_first: bool = True,
         activation: Activation = "relu",
         dropout: float = 0.0,
@@ -188,7 +192,11 @@ class SequenceTransformer(nn.Module):
             raise ValueError("max_len: learned positions need max_len")
         check_bool(causal, "causal")
         check_bool(tie_weights, "tie_weights")
-        self.position, self.causal, self.num_heads = position, causal, num_heads
+        if window is not None:
+            check_int(window, "window")
+            if not causal:
+                raise ValueError("window: only for causal models (causal=True)")
+        self.position, self.causal, self.num_heads, self.window = position, causal, num_heads, window
         self.embedding = nn.Embedding(vocab_size, d_model)
         nn.init.normal_(self.embedding.weight, std=d_model ** -0.5)
         self.absolute = {"sinusoidal": lambda: SinusoidalPositionalEncoding(d_model),
@@ -223,10 +231,13 @@ class SequenceTransformer(nn.Module):
         if self.absolute is not None:
             x = self.absolute(x, offset=past)
         mask = causal_mask(L, S, device=tokens.device) if self.causal else None  # (L, S)
+        if self.window is not None:
+            mask = local_mask(L, self.window, S=S, device=tokens.device)  # (L, S), causal window
         bias = None
         if self.position == "alibi":
             bias = alibi_bias(self.num_heads, L, S, causal=self.causal, device=tokens.device)  # (h, L, S)
-            mask = None  # the causal ALiBi bias already holds -inf above the diagonal
+            if self.window is None:
+                mask = None  # the causal ALiBi bias already holds -inf above the diagonal
         weights = []
         for i, block in enumerate(self.blocks):
             x, w = block(x, mask=mask, attn_bias=bias, cache=None if caches is None else caches[i],
