@@ -151,5 +151,8 @@ def test_windowed_model_forgets_what_the_window_cannot_reach(window, seed):
     plain = SequenceTransformer(11, 16, 2, layers, 32, position="rope")
     plain.load_state_dict(wide.state_dict())
     torch.testing.assert_close(wide(tokens)[0], plain(tokens)[0])
+    narrow = SequenceTransformer(11, 16, 2, layers, 32, position="rope", window=window)
+    narrow.load_state_dict(plain.state_dict())
+    torch.testing.assert_close(plain(tokens, window=window)[0], narrow(tokens)[0])  # per-call override
     with pytest.raises(ValueError, match="window"):
         SequenceTransformer(11, 16, 2, layers, 32, window=3, causal=False)

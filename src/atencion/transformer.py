@@ -159,8 +159,9 @@ class SequenceTransformer(nn.Module):
         norm_first: pre-norm blocks (with a final normalisation) or post-norm.
         tie_weights: the output layer reuses the embedding matrix.
 
-    ``forward(tokens, *, caches=None, need_weights=True) -> (logits, [per-layer
-    weights (B, h, L, S)])``. For incremental decoding pass ``caches``, one
+    ``forward(tokens, *, caches=None, need_weights=True, window=None) -> (logits,
+    [per-layer weights (B, h, L, S)])``; ``window`` overrides the model's window for
+    one call (e.g. to evaluate with a window a model trained without one). For incremental decoding pass ``caches``, one
     :class:`~atencion.heads.KVCache` per block (:meth:`new_caches`): ``tokens``
     are then the *next* positions after those already cached.
     """
@@ -218,8 +219,8 @@ class SequenceTransformer(nn.Module):
         """One empty key-value cache per block, for incremental decoding."""
         return [KVCache() for _ in self.blocks]
 
-    def forward(self, tokens: Tensor, *, caches: list[KVCache] | None = None,
-                need_weights: bool = True) -> tuple[Tensor, list[Tensor | None]]:
+    def forward(self, tokens: Tensor, *, caches: list[KVCache] | None = None, need_weights: bool = True,
+                window: int | None = None) -> tuple[Tensor, list[Tensor | None]]:
         if not isinstance(tokens, Tensor) or tokens.dim() != 2:
             raise ValueError(f"tokens: expected an integer tensor (B, L), got {getattr(tokens, 'shape', type(tokens).__name__)}")
         if caches is not None and (len(caches) != len(self.blocks) or not all(isinstance(c, KVCache) for c in caches)):
@@ -231,12 +232,18 @@ class SequenceTransformer(nn.Module):
         if self.absolute is not None:
             x = self.absolute(x, offset=past)
         mask = causal_mask(L, S, device=tokens.device) if self.causal else None  # (L, S)
-        if self.window is not None:
-            mask = local_mask(L, self.window, S=S, device=tokens.device)  # (L, S), causal window
+        if window is not None:
+            check_int(window, "window")
+            if not self.causal:
+                raise ValueError("window: only for causal models (causal=True)")
+        else:
+            window = self.window
+        if window is not None:
+            mask = local_mask(L, window, S=S, device=tokens.device)  # (L, S), causal window
         bias = None
         if self.position == "alibi":
             bias = alibi_bias(self.num_heads, L, S, causal=self.causal, device=tokens.device)  # (h, L, S)
-            if self.window is None:
+            if window is None:
                 mask = None  # the causal ALiBi bias already holds -inf above the diagonal
         weights = []
         for i, block in enumerate(self.blocks):
