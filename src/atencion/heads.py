@@ -213,7 +213,8 @@ class MultiHeadAttention(nn.Module):
             heads, weights = scaled_dot_product_attention(q, k, v, combined, dropout_p=p, training=self.training)
         else:
             if combined is not None and combined.dtype == torch.bool:
-                # PyTorch's kernel gives NaN for a query with no allowed key; ours gives 0.
+                # Depending on its version and backend, PyTorch's kernel may give NaN for a query with
+                # no allowed key; ours always gives 0.
                 empty = ~combined.any(-1, keepdim=True)
                 combined = combined | empty
             else:
