@@ -169,3 +169,23 @@ def test_collaborative_attention_shares_the_key_query_projections():
     assert y.shape == (3, 7, 16) and w.shape == (3, 4, 7, 7)
     with pytest.raises(ValueError, match="d_shared"):
         CollaborativeAttention(16, 4, d_shared=0)
+
+
+
+def test_ablating_a_head_removes_exactly_its_term():
+    from atencion.heads import ablate_heads
+
+    ours, _ = pair(d_model=12, num_heads=3)
+    x = torch.randn(2, 4, 12, dtype=torch.float64)
+    y, _ = ours(x)
+    q, k, v = ours._project(x, x, x)
+    head1 = torch.softmax(q[:, 1] @ k[:, 1].transpose(1, 2) / 2.0, -1) @ v[:, 1]  # (B, L, 4)
+    without1, _ = ablate_heads(ours, [1])(x)
+    torch.testing.assert_close(without1, y - head1 @ ours.out_proj.weight[:, 4:8].T, **TOL64)
+    none, _ = ablate_heads(ours, range(3))(x)
+    torch.testing.assert_close(none, ours.out_proj.bias.expand_as(none), **TOL64)
+    torch.testing.assert_close(ours(x)[0], y)  # the original is untouched
+    with pytest.raises(ValueError, match="heads"):
+        ablate_heads(ours, [3])
+    with pytest.raises(TypeError, match="attention"):
+        ablate_heads(torch.nn.Linear(2, 2), [0])

@@ -183,3 +183,12 @@ def test_draw_graph_bad_input(positions, weights, kwargs, match):
     with pytest.raises(ValueError, match=match):
         draw_graph(positions, weights, **kwargs)
     plt.close("all")
+
+
+
+def test_attention_heatmap_vmax_sets_the_scale_and_the_text_colours():
+    fig, ax = plt.subplots()
+    attention_heatmap(np.array([[0.2, 0.4]]), ax=ax, vmax=1.0, annotate=True, colorbar=False)
+    assert ax.images[0].norm.vmax == 1.0
+    assert [t.get_color() for t in ax.texts] == ["white", "white"]  # both below half of vmax
+    plt.close(fig)

@@ -17,7 +17,9 @@ weights can be copied between the two. Masks follow the book's convention:
 
 from __future__ import annotations
 
+import copy
 import math
+from collections.abc import Iterable
 
 import torch
 import torch.nn.functional as F
@@ -27,7 +29,7 @@ from ._checks import check_bool, check_dropout, check_int
 from .functional import _check_mask, masked_softmax, scaled_dot_product_attention
 from .positional import RelativePositionEmbedding, RotaryEmbedding, relative_attention
 
-__all__ = ["MultiHeadAttention", "KVCache", "CollaborativeAttention"]
+__all__ = ["MultiHeadAttention", "KVCache", "CollaborativeAttention", "ablate_heads"]
 
 
 class KVCache:
@@ -274,3 +276,23 @@ class CollaborativeAttention(nn.Module):
         weights = masked_softmax(scores, mask)  # (B, h, L, L)
         heads = weights @ v  # (B, h, L, d_head)
         return self.out_proj(heads.transpose(1, 2).reshape(B, L, self.d_model)), weights
+
+
+def ablate_heads(attention: MultiHeadAttention, heads: Iterable[int]) -> MultiHeadAttention:
+    """A copy of ``attention`` in which the heads ``heads`` contribute nothing.
+
+    Their column blocks of ``out_proj.weight`` are zeroed (the output bias is
+    kept): since ``concat(head_1..head_h) W_o^T = sum_m head_m (W_o^m)^T``, this
+    removes exactly their terms from the output. ``attention`` is not modified.
+    """
+    if not isinstance(attention, MultiHeadAttention):
+        raise TypeError(f"attention: expected a MultiHeadAttention, got {type(attention).__name__}")
+    heads = list(heads)
+    bad = [m for m in heads if isinstance(m, bool) or not isinstance(m, int) or not 0 <= m < attention.num_heads]
+    if bad:
+        raise ValueError(f"heads: expected head indices in [0, {attention.num_heads - 1}], got {bad}")
+    ablated = copy.deepcopy(attention)
+    with torch.no_grad():
+        for m in heads:
+            ablated.out_proj.weight[:, m * attention.d_head:(m + 1) * attention.d_head] = 0
+    return ablated

@@ -80,12 +80,14 @@ def attention_heatmap(
     cmap: str = "viridis",
     colorbar: bool = True,
     annotate: bool = False,
+    vmax: float | None = None,
 ) -> Axes:
     """Heatmap of an ``(L, S)`` attention matrix: queries on rows, keys on columns.
 
     ``x_labels`` (length ``S``) and ``y_labels`` (length ``L``) are the key and
     query tokens. Axis labels default to "Clave"/"Consulta" (``lang="es"``) or
     "Key"/"Query" (``lang="en"``). ``annotate`` writes each weight in its cell.
+    The colour scale runs from 0 to ``vmax`` (default: the largest weight).
     """
     _check_lang(lang)
     w = _to_numpy(weights)
@@ -100,7 +102,8 @@ def attention_heatmap(
     if ax is None:
         _, ax = plt.subplots()
 
-    image = ax.imshow(w, cmap=cmap, vmin=0.0, vmax=max(float(w.max(initial=0.0)), 1e-12))
+    top = max(float(w.max(initial=0.0)), 1e-12) if vmax is None else float(vmax)
+    image = ax.imshow(w, cmap=cmap, vmin=0.0, vmax=top)
     if x_labels is not None:
         ax.set_xticks(np.arange(S), labels=[str(t) for t in x_labels], rotation=45, ha="right",
                       rotation_mode="anchor")
