@@ -16,23 +16,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import torch
 import torch.nn.functional as F
 
 from atencion.heads import MultiHeadAttention
+from atencion.profiling import median_time as _median_time
 from atencion.sparse import LinformerSelfAttention, local_mask, sliding_window_attention, tiled_attention
 
 
 def median_time(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return _median_time(fn, repeats=repeats)
 
 
 def paired(d_model: int, heads: int) -> tuple[MultiHeadAttention, torch.nn.MultiheadAttention]:

@@ -122,7 +122,7 @@ def test_rotary_heads_see_relative_positions_only(shift, seed):
     [
         (lambda m: MultiHeadAttention(10, 3), ValueError, "num_heads: expected a divisor of d_model = 10"),
         (lambda m: MultiHeadAttention(8, 2, rotary=RotaryEmbedding(8)), ValueError, "rotary"),
-        (lambda m: m(torch.zeros(2, 3, 7)), ValueError, r"query: expected shape \(B, L, 8\)"),
+        (lambda m: m(torch.zeros(2, 3, 7)), ValueError, r"query: expected shape \(B, L, d_model\) with last dim 8"),
         (lambda m: m(torch.zeros(2, 3, 8), torch.zeros(3, 4, 8)), ValueError, "key, value"),
         (lambda m: m(torch.zeros(2, 3, 8), mask=torch.ones(4, 4, dtype=torch.bool)), ValueError, "mask"),
         (lambda m: m(torch.zeros(2, 3, 8), mask=torch.zeros(3, 3)), TypeError, "mask: expected a bool"),

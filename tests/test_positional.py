@@ -96,7 +96,7 @@ def test_sinusoidal_bad_input():
         sinusoidal_encoding(4, 7)
     with pytest.raises(ValueError, match="base"):
         sinusoidal_encoding(4, 8, base=0)
-    with pytest.raises(ValueError, match=r"x: expected shape \(B, L, 8\)"):
+    with pytest.raises(ValueError, match=r"x: expected shape \(B, L, d_model\) with last dim 8"):
         SinusoidalPositionalEncoding(8)(torch.zeros(5, 8))
     with pytest.raises(TypeError, match="k"):
         sinusoidal_shift_matrix(1.5, 8)

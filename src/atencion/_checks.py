@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from torch import Tensor
+
 
 def check_int(value: object, name: str, *, minimum: int = 1) -> int:
     """``value`` if it is an int (not a bool) ``>= minimum``, else a ``ValueError``."""
@@ -30,3 +32,14 @@ def check_bool(value: object, name: str) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name}: expected a bool, got {type(value).__name__}")
     return value
+
+
+def check_sequence(x: object, name: str, features: int, shape: str = "(B, L, d_model)") -> Tensor:
+    """``x`` if it is a floating 3-D tensor whose last dimension is ``features``."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor {shape}, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name}: expected a floating tensor {shape}, got dtype {x.dtype}")
+    if x.dim() != 3 or x.shape[-1] != features:
+        raise ValueError(f"{name}: expected shape {shape} with last dim {features}, got {tuple(x.shape)}")
+    return x

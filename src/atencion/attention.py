@@ -23,20 +23,10 @@ import math
 from torch import Tensor, nn
 
 from ._checks import check_bool, check_dropout, check_int, check_optional_int
+from ._checks import check_sequence as _check_sequence
 from .functional import scaled_dot_product_attention
 
 __all__ = ["SelfAttention", "SetScorer"]
-
-
-def _check_sequence(x: object, name: str, features: int, shape: str) -> Tensor:
-    """Validate a floating ``(B, L, features)`` tensor."""
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}: expected a torch.Tensor {shape}, got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name}: expected a floating tensor {shape}, got dtype {x.dtype}")
-    if x.dim() != 3 or x.shape[-1] != features:
-        raise ValueError(f"{name}: expected shape {shape} with last dim {features}, got {tuple(x.shape)}")
-    return x
 
 
 class SelfAttention(nn.Module):

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import check_bool, check_dropout, check_int
+from ._checks import check_bool, check_dropout, check_int, check_sequence
 from .functional import _check_mask, masked_softmax, scaled_dot_product_attention
 from .positional import RelativePositionEmbedding, RotaryEmbedding, relative_attention
 
@@ -55,16 +55,6 @@ class KVCache:
             self.keys = torch.cat([self.keys, keys], dim=-2)
             self.values = torch.cat([self.values, values], dim=-2)
         return self.keys, self.values
-
-
-def _check_input(x: object, name: str, d_model: int) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}: expected a torch.Tensor (B, L, d_model), got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name}: expected a floating tensor (B, L, d_model), got dtype {x.dtype}")
-    if x.dim() != 3 or x.shape[-1] != d_model:
-        raise ValueError(f"{name}: expected shape (B, L, {d_model}), got {tuple(x.shape)}")
-    return x
 
 
 class MultiHeadAttention(nn.Module):
@@ -162,9 +152,9 @@ class MultiHeadAttention(nn.Module):
                 raise ValueError("cache: only for self-attention (leave key and value as None)")
         key = query if key is None else key
         value = key if value is None else value
-        _check_input(query, "query", self.d_model)
-        _check_input(key, "key", self.d_model)
-        _check_input(value, "value", self.d_model)
+        check_sequence(query, "query", self.d_model)
+        check_sequence(key, "key", self.d_model)
+        check_sequence(value, "value", self.d_model)
         B, L, _ = query.shape
         past = 0 if cache is None else len(cache)
         S = key.shape[1] + past
@@ -266,7 +256,7 @@ class CollaborativeAttention(nn.Module):
         self.out_proj = nn.Linear(d_model, d_model, bias=bias)
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        _check_input(x, "x", self.d_model)
+        check_sequence(x, "x", self.d_model)
         B, L, _ = x.shape
         q, k = self.W_q(x), self.W_k(x)  # (B, L, d_shared) each, shared by the heads
         scores = torch.einsum("bld,hd,bsd->bhls", q, self.mix, k) / math.sqrt(self.d_shared)  # (B, h, L, L)

@@ -27,7 +27,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from ._checks import check_int
+from ._checks import check_int, check_sequence
 from .functional import _check_mask, masked_softmax
 
 __all__ = [
@@ -48,16 +48,6 @@ def _check_even(d: object, name: str) -> int:
     if d % 2:
         raise ValueError(f"{name}: expected an even size (components come in sin/cos pairs), got {d}")
     return d
-
-
-def _check_x(x: object, d_model: int) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"x: expected a torch.Tensor (B, L, d_model), got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(f"x: expected a floating tensor (B, L, d_model), got dtype {x.dtype}")
-    if x.dim() != 3 or x.shape[-1] != d_model:
-        raise ValueError(f"x: expected shape (B, L, {d_model}), got {tuple(x.shape)}")
-    return x
 
 
 def embed_tokens(embedding: nn.Embedding, tokens: Tensor, *, scale: bool = True) -> Tensor:
@@ -134,7 +124,7 @@ class SinusoidalPositionalEncoding(nn.Module):
         self.register_buffer("table", sinusoidal_encoding(0, d_model, base=base), persistent=False)
 
     def forward(self, x: Tensor, offset: int = 0) -> Tensor:
-        _check_x(x, self.d_model)
+        check_sequence(x, "x", self.d_model)
         check_int(offset, "offset", minimum=0)
         L = x.shape[1]
         if self.table.shape[0] < offset + L:  # grow the cached table
@@ -157,7 +147,7 @@ class LearnedPositionalEmbedding(nn.Module):
         nn.init.normal_(self.embedding.weight, std=0.02)
 
     def forward(self, x: Tensor, offset: int = 0) -> Tensor:
-        _check_x(x, self.d_model)
+        check_sequence(x, "x", self.d_model)
         check_int(offset, "offset", minimum=0)
         L = x.shape[1]
         if offset + L > self.max_len:
