@@ -350,3 +350,11 @@ def test_bad_input_raises_naming_the_argument(case):
 def test_masked_softmax_bad_input(scores, mask, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         masked_softmax(scores, mask, **kwargs)
+
+
+def test_all_minus_inf_scores_without_a_mask_give_zeros_not_nan():
+    scores = torch.tensor([[float("-inf"), float("-inf")], [0.0, float("-inf")], [1.0, 2.0]])
+    weights = masked_softmax(scores)
+    torch.testing.assert_close(weights[0], torch.zeros(2))
+    torch.testing.assert_close(weights[1], torch.tensor([1.0, 0.0]))
+    torch.testing.assert_close(weights[2], torch.softmax(scores[2], -1))

@@ -78,7 +78,12 @@ def masked_softmax(scores: Tensor, mask: Tensor | None = None, dim: int = -1) ->
     # A slice whose entries are all -inf would give 0/0 = NaN: give it neutral
     # scores (zeros) for the softmax, then zero its weights. masked_fill blocks
     # the gradient into the filled entries, so gradients stay finite.
+    # Most calls have no such slice: check once, and only then pay for the two fills.
+    if mask is None and not torch.isneginf(scores).any():
+        return torch.softmax(scores, dim=dim)
     empty = (scores == float("-inf")).all(dim=dim, keepdim=True)
+    if not empty.any():
+        return torch.softmax(scores, dim=dim)
     weights = torch.softmax(scores.masked_fill(empty, 0.0), dim=dim)
     return weights.masked_fill(empty, 0.0)
 
