@@ -52,16 +52,22 @@ def test_filter_bad_input(kwargs, match):
         filter_logits(torch.zeros(1, 3), **kwargs)
 
 
+def decode_step_by_step(model, tokens, prompt_len=4):
+    """Logits from feeding the first ``prompt_len`` tokens, then one token at a time, with caches."""
+    caches = model.new_caches()
+    parts = [model(tokens[:, :prompt_len], caches=caches)[0]]
+    parts += [model(tokens[:, t:t + 1], caches=caches)[0] for t in range(prompt_len, tokens.shape[1])]
+    return torch.cat(parts, 1), caches
+
+
 @pytest.mark.parametrize("position", POSITIONS)
 def test_cached_decoding_equals_full_recomputation(position):
     torch.manual_seed(0)
     model = SequenceTransformer(13, 16, 2, 2, 32, position=position, max_len=30).double().eval()
     tokens = torch.randint(13, (2, 12))
     full, _ = model(tokens)
-    caches = model.new_caches()
-    parts = [model(tokens[:, :4], caches=caches)[0]] + [model(tokens[:, t:t + 1], caches=caches)[0]
-                                                        for t in range(4, 12)]
-    torch.testing.assert_close(torch.cat(parts, 1), full, atol=1e-10, rtol=1e-8)
+    stepwise, caches = decode_step_by_step(model, tokens)
+    torch.testing.assert_close(stepwise, full, atol=1e-10, rtol=1e-8)
     assert len(caches[0]) == 12 and caches[0].keys.shape == (2, 2, 12, 8)
     prompt = tokens[:, :3]
     assert torch.equal(generate(model, prompt, 10, greedy=True), generate(model, prompt, 10, greedy=True, use_cache=False))
@@ -99,7 +105,5 @@ def test_cached_decoding_with_a_window_equals_full_recomputation():
     model = SequenceTransformer(13, 16, 2, 2, 32, position="alibi", window=3).double().eval()
     tokens = torch.randint(13, (2, 10))
     full, _ = model(tokens)
-    caches = model.new_caches()
-    parts = [model(tokens[:, :4], caches=caches)[0]] + [model(tokens[:, t:t + 1], caches=caches)[0]
-                                                        for t in range(4, 10)]
-    torch.testing.assert_close(torch.cat(parts, 1), full, atol=1e-10, rtol=1e-8)
+    stepwise, caches = decode_step_by_step(model, tokens)
+    torch.testing.assert_close(stepwise, full, atol=1e-10, rtol=1e-8)
