@@ -107,3 +107,11 @@ def test_cached_decoding_with_a_window_equals_full_recomputation():
     full, _ = model(tokens)
     stepwise, caches = decode_step_by_step(model, tokens)
     torch.testing.assert_close(stepwise, full, atol=1e-10, rtol=1e-8)
+
+
+def test_top_p_one_is_the_identity_even_with_a_long_tail():
+    """float32 cumulative sums reach 1 before the last token: p = 1 must keep every token."""
+    logits = torch.linspace(0, -30, 5000).repeat(3, 1)
+    logits[1] = torch.randn(5000, generator=torch.Generator().manual_seed(0)) * 8
+    torch.testing.assert_close(filter_logits(logits, top_p=1.0), logits)
+    assert filter_logits(logits, top_p=0.999999).isfinite().sum() < logits.numel()

@@ -37,7 +37,7 @@ def test_matches_torch_multihead_attention(bias, cross, masks):
     memory = torch.randn(3, 5, 8, generator=g, dtype=torch.float64, requires_grad=True) if cross else query
     mask = causal_mask(5, 5) if masks in ("causal", "both") else None
     keep = padding_mask(torch.tensor([5, 3, 4]), 5) if masks in ("padding", "both") else None
-    y, w = ours(query, memory, memory, mask=mask, key_padding_mask=keep)
+    y, w = ours(query, memory, memory, mask=mask, key_mask=keep)
     q2 = query.detach().clone().requires_grad_()
     m2 = memory.detach().clone().requires_grad_() if cross else q2
     y_ref, w_ref = ref(q2, m2, m2, attn_mask=None if mask is None else ~mask,
@@ -126,8 +126,8 @@ def test_rotary_heads_see_relative_positions_only(shift, seed):
         (lambda m: m(torch.zeros(2, 3, 8), torch.zeros(3, 4, 8)), ValueError, "key, value"),
         (lambda m: m(torch.zeros(2, 3, 8), mask=torch.ones(4, 4, dtype=torch.bool)), ValueError, "mask"),
         (lambda m: m(torch.zeros(2, 3, 8), mask=torch.zeros(3, 3)), TypeError, "mask: expected a bool"),
-        (lambda m: m(torch.zeros(2, 3, 8), key_padding_mask=torch.ones(2, 3)), TypeError, "key_padding_mask"),
-        (lambda m: m(torch.zeros(2, 3, 8), key_padding_mask=torch.ones(2, 4, dtype=torch.bool)), ValueError, "key_padding_mask"),
+        (lambda m: m(torch.zeros(2, 3, 8), key_mask=torch.ones(2, 3)), TypeError, "key_mask"),
+        (lambda m: m(torch.zeros(2, 3, 8), key_mask=torch.ones(2, 4, dtype=torch.bool)), ValueError, "key_mask"),
     ],
 )
 def test_bad_input(call, error, match):
@@ -189,3 +189,14 @@ def test_ablating_a_head_removes_exactly_its_term():
         ablate_heads(ours, [3])
     with pytest.raises(TypeError, match="attention"):
         ablate_heads(torch.nn.Linear(2, 2), [0])
+
+
+def test_pytorch_style_key_padding_mask_fails_loudly():
+    """PyTorch's key_padding_mask is True at *padding*; the book's masks are True where
+    attention is allowed. Code ported from PyTorch must not run with the meaning flipped."""
+    m = MultiHeadAttention(8, 2)
+    padding = torch.tensor([[False, False, True]])
+    with pytest.raises(TypeError, match=r"key_mask=~key_padding_mask"):
+        m(torch.zeros(1, 3, 8), key_padding_mask=padding)
+    y, w = m(torch.randn(1, 3, 8), key_mask=~padding)
+    assert (w[..., 2] == 0).all()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -101,3 +103,22 @@ def test_bad_input():
         FeedForward(4, 8, activation="tanh")
     with pytest.raises(ValueError, match="norm"):
         make_norm("batch", 4)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_reduced_precision_statistics_are_computed_in_float32(dtype):
+    """In float16 the variance of values past ~256 overflows (256**2 > 65504): the
+    statistics must be taken in float32, as torch.nn.LayerNorm / RMSNorm do."""
+    torch.manual_seed(0)
+    x = (300 * torch.randn(3, 4, 16)).to(dtype)
+    ln, ref_ln = randomise(LayerNorm(16)), torch.nn.LayerNorm(16)
+    ref_ln.load_state_dict(ln.state_dict())
+    rms, ref_rms = randomise(RMSNorm(16)), torch.nn.RMSNorm(16, eps=1e-6)
+    ref_rms.load_state_dict(rms.state_dict())
+    for ours, ref in [(ln, ref_ln), (rms, ref_rms)]:
+        ours, ref = ours.to(dtype), ref.to(dtype)
+        y = ours(x)
+        assert y.dtype == dtype and y.isfinite().all()
+        expected = copy.deepcopy(ref).float()(x.float())  # float32 all through: the most accurate answer
+        torch.testing.assert_close(y.float(), expected, atol=0.05, rtol=0.02)
+        torch.testing.assert_close(y, ref(x), atol=0.05, rtol=0.02)

@@ -22,8 +22,7 @@ def block_pair(norm_first, activation="relu", seed=0):
             p.normal_(std=0.4)
     ref = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, activation=activation,
                                            batch_first=True, norm_first=norm_first).double()
-    state = {k.replace("ff.", ""): v for k, v in ours.state_dict().items()}
-    ref.load_state_dict(state)
+    ref.load_state_dict(ours.state_dict())
     return ours, ref
 
 
@@ -37,7 +36,7 @@ def test_matches_torch_transformer_encoder_layer(norm_first, activation, masked)
     x2 = x.detach().clone().requires_grad_()
     mask = causal_mask(5) if masked else None
     keep = padding_mask(torch.tensor([5, 4, 2]), 5) if masked else None
-    y, w = ours(x, mask=mask, key_padding_mask=keep)
+    y, w = ours(x, mask=mask, key_mask=keep)
     y_ref = ref(x2, src_mask=None if mask is None else ~mask,
                 src_key_padding_mask=None if keep is None else ~keep)
     assert w.shape == (3, 2, 5, 5)
@@ -124,8 +123,8 @@ def test_xavier_init_touches_only_the_block_matrices():
     after = model.state_dict()
     changed = {k for k in before if not torch.equal(before[k], after[k])}
     expected = {f"blocks.{i}.{name}" for i in range(2) for name in (
-        "self_attn.in_proj_weight", "self_attn.out_proj.weight", "ff.linear1.weight", "ff.gate.weight",
-        "ff.linear2.weight")}
+        "self_attn.in_proj_weight", "self_attn.out_proj.weight", "linear1.weight", "ff.gate.weight",
+        "linear2.weight")}  # the state dict names the feed-forward matrices as PyTorch's layer does
     assert changed == expected
     w = model.blocks[0].ff.linear1.weight  # (256, 64): variance 2 / (64 + 256)
     assert abs(w.var().item() - 2 / 320) < 0.1 * 2 / 320
@@ -156,3 +155,30 @@ def test_windowed_model_forgets_what_the_window_cannot_reach(window, seed):
     torch.testing.assert_close(plain(tokens, window=window)[0], narrow(tokens)[0])  # per-call override
     with pytest.raises(ValueError, match="window"):
         SequenceTransformer(11, 16, 2, layers, 32, window=3, causal=False)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_state_dict_loads_directly_both_ways_with_torch_encoder_layer(norm_first):
+    """The docstring promises that weights move between EncoderBlock and
+    torch.nn.TransformerEncoderLayer with load_state_dict, unchanged, in both directions."""
+    torch.manual_seed(0)
+    ours = EncoderBlock(8, 2, 16, norm_first=norm_first).double()
+    ref = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True, norm_first=norm_first).double()
+    ref.load_state_dict(ours.state_dict())  # strict: same keys, same shapes
+    x = torch.randn(2, 5, 8, dtype=torch.float64)
+    torch.testing.assert_close(ours(x)[0], ref.eval()(x), **TOL64)
+    other = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True, norm_first=norm_first).double()
+    ours.load_state_dict(other.state_dict())  # and back
+    torch.testing.assert_close(ours(x)[0], other.eval()(x), **TOL64)
+    # the block's own submodule names still work, through the same keys
+    assert ours.ff.linear1.weight is ours.linear1.weight
+    torch.testing.assert_close(ours.ff.linear1.weight, other.linear1.weight)
+    inner = torch.nn.Sequential(EncoderBlock(8, 2, 16)).double()  # keys under a prefix
+    inner.load_state_dict({f"0.{k}": v for k, v in other.state_dict().items()})
+
+
+def test_swiglu_block_keeps_its_gate_in_the_state_dict():
+    block = EncoderBlock(8, 2, 16, activation="swiglu")
+    state = block.state_dict()
+    assert {"linear1.weight", "ff.gate.weight", "linear2.weight"} <= set(state)
+    EncoderBlock(8, 2, 16, activation="swiglu").load_state_dict(state)

@@ -43,3 +43,14 @@ def check_sequence(x: object, name: str, features: int, shape: str = "(B, L, d_m
     if x.dim() != 3 or x.shape[-1] != features:
         raise ValueError(f"{name}: expected shape {shape} with last dim {features}, got {tuple(x.shape)}")
     return x
+
+
+def reject_key_padding_mask(key_padding_mask: object) -> None:
+    """Raise if a PyTorch-style ``key_padding_mask`` (``True`` = padding) is passed:
+    the book's masks say where attention is *allowed*, so the argument is ``key_mask``."""
+    if key_padding_mask is not None:
+        raise TypeError(
+            "key_padding_mask: not accepted. PyTorch's key_padding_mask is True at padding; atencion's "
+            "key_mask (B, S) is True at real keys, like every mask in the book. Convert with "
+            "key_mask=~key_padding_mask"
+        )

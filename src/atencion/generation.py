@@ -38,9 +38,10 @@ def filter_logits(logits: Tensor, *, temperature: float = 1.0, top_k: int | None
         k = min(top_k, logits.shape[-1])
         threshold = logits.topk(k, dim=-1).values[..., -1:]  # (B, 1): k-th largest
         logits = logits.masked_fill(logits < threshold, float("-inf"))
-    if top_p is not None:
+    if top_p is not None and top_p < 1:  # p = 1 keeps every token: the identity
         sorted_logits, order = logits.sort(dim=-1, descending=True)  # (B, V)
-        probs = sorted_logits.softmax(dim=-1)
+        # float64: a float32 cumulative sum reaches 1 before the tail and would drop it
+        probs = sorted_logits.double().softmax(dim=-1)
         before = probs.cumsum(dim=-1) - probs  # probability of the tokens ranked above
         drop_sorted = before >= top_p  # the nucleus is complete before this token
         drop = drop_sorted.scatter(-1, order, drop_sorted)  # back to vocabulary order

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import check_bool, check_dropout, check_int, check_sequence
+from ._checks import check_bool, check_dropout, check_int, check_sequence, reject_key_padding_mask
 from .functional import _check_mask, masked_softmax, scaled_dot_product_attention
 from .positional import RelativePositionEmbedding, RotaryEmbedding, relative_attention
 
@@ -70,11 +70,15 @@ class MultiHeadAttention(nn.Module):
         relative: optional :class:`~atencion.positional.RelativePositionEmbedding`
             of size ``d_head`` (Shaw et al.), shared by the heads.
 
-    ``forward(query, key=None, value=None, *, mask=None, key_padding_mask=None,
+    ``forward(query, key=None, value=None, *, mask=None, key_mask=None,
     attn_bias=None, need_weights=True) -> (output (B, L, d_model), weights)``.
     ``key``/``value`` default to ``query`` (self-attention). ``mask`` is
     broadcastable to ``(B, h, L, S)`` -- e.g. ``(L, S)`` -- and ``True`` where
-    attention is allowed; ``key_padding_mask (B, S)`` is ``True`` at real keys;
+    attention is allowed; ``key_mask (B, S)`` is ``True`` at real keys, in the
+    same convention. PyTorch's ``key_padding_mask`` means the opposite (``True``
+    at padding): pass ``key_mask=~key_padding_mask``. Passing
+    ``key_padding_mask`` itself raises, so code ported from PyTorch cannot run
+    with the meaning flipped;
     ``attn_bias`` (e.g. ALiBi's ``(h, L, S)``) is added to the scores.
     ``weights`` are per head, ``(B, h, L, S)``, or ``None`` when
     ``need_weights=False``, which takes PyTorch's fused kernel.
@@ -140,11 +144,13 @@ class MultiHeadAttention(nn.Module):
         value: Tensor | None = None,
         *,
         mask: Tensor | None = None,
-        key_padding_mask: Tensor | None = None,
+        key_mask: Tensor | None = None,
         attn_bias: Tensor | None = None,
         need_weights: bool = True,
         cache: KVCache | None = None,
+        key_padding_mask: object = None,
     ) -> tuple[Tensor, Tensor | None]:
+        reject_key_padding_mask(key_padding_mask)
         if cache is not None:
             if not isinstance(cache, KVCache):
                 raise TypeError(f"cache: expected a KVCache, got {type(cache).__name__}")
@@ -167,13 +173,13 @@ class MultiHeadAttention(nn.Module):
         allowed = None if mask is None else _check_mask(mask, target, "(B, h, L, S)")
         if allowed is not None and allowed.dtype != torch.bool:
             raise TypeError(f"mask: expected a bool tensor (True = allowed), got {allowed.dtype}; use attn_bias for additive masks")
-        if key_padding_mask is not None:
-            if not isinstance(key_padding_mask, Tensor) or key_padding_mask.dtype != torch.bool:
-                raise TypeError("key_padding_mask: expected a bool tensor (B, S), True at real keys")
-            if key_padding_mask.shape != (B, S):
-                raise ValueError(f"key_padding_mask: expected shape ({B}, {S}), got {tuple(key_padding_mask.shape)}")
-            padding = key_padding_mask[:, None, None, :]  # (B, 1, 1, S)
-            allowed = padding if allowed is None else allowed & padding
+        if key_mask is not None:
+            if not isinstance(key_mask, Tensor) or key_mask.dtype != torch.bool:
+                raise TypeError("key_mask: expected a bool tensor (B, S), True at real keys")
+            if key_mask.shape != (B, S):
+                raise ValueError(f"key_mask: expected shape ({B}, {S}), got {tuple(key_mask.shape)}")
+            real = key_mask[:, None, None, :]  # (B, 1, 1, S)
+            allowed = real if allowed is None else allowed & real
         if attn_bias is not None:
             attn_bias = _check_mask(attn_bias, target, "(B, h, L, S)")
             if not attn_bias.is_floating_point():

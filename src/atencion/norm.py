@@ -5,6 +5,8 @@
   variance and ``eps`` *inside* the square root, as ``torch.nn.LayerNorm``;
 - :class:`RMSNorm` (Zhang and Sennrich, 2019): ``x / sqrt(mean(x^2) + eps) * gamma``,
   no centring, as ``torch.nn.RMSNorm``;
+- statistics of float16/bfloat16 inputs are computed in float32 and the
+  normalised values cast back, as PyTorch does;
 - :class:`FeedForward`: ``W_2 act(W_1 x + b_1) + b_2`` with ReLU or GELU, or the
   gated SwiGLU ``W_2 (SiLU(W_1 x) * W_3 x)`` (Shazeer, 2020).
 
@@ -37,6 +39,13 @@ def _check_features(x: object, d: int) -> Tensor:
     return x
 
 
+def _statistics_dtype(x: Tensor) -> Tensor:
+    """``x`` in float32 when it is of lower precision: the mean and variance of
+    float16 values past ~256 overflow (256**2 > 65504), and PyTorch's norms take
+    their statistics in float32 too. The result is cast back by the caller."""
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+
+
 def _check_eps(eps: object) -> float:
     if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps > 0:
         raise ValueError(f"eps: expected a positive float, got {eps!r}")
@@ -60,9 +69,10 @@ class LayerNorm(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         _check_features(x, self.d)
-        mean = x.mean(dim=-1, keepdim=True)  # (..., 1)
-        var = x.var(dim=-1, unbiased=False, keepdim=True)  # (..., 1), biased: divides by d
-        y = (x - mean) / torch.sqrt(var + self.eps) * self.weight  # eps inside the root
+        h = _statistics_dtype(x)  # float16/bfloat16 -> float32, as torch.nn.LayerNorm
+        mean = h.mean(dim=-1, keepdim=True)  # (..., 1)
+        var = h.var(dim=-1, unbiased=False, keepdim=True)  # (..., 1), biased: divides by d
+        y = ((h - mean) / torch.sqrt(var + self.eps)).to(x.dtype) * self.weight  # eps inside the root
         return y + self.bias if self.bias is not None else y
 
     def extra_repr(self) -> str:
@@ -81,8 +91,9 @@ class RMSNorm(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         _check_features(x, self.d)
-        rms = torch.sqrt(x.pow(2).mean(dim=-1, keepdim=True) + self.eps)  # (..., 1)
-        return x / rms * self.weight
+        h = _statistics_dtype(x)  # float16/bfloat16 -> float32, as torch.nn.RMSNorm
+        rms = torch.sqrt(h.pow(2).mean(dim=-1, keepdim=True) + self.eps)  # (..., 1)
+        return (h / rms).to(x.dtype) * self.weight
 
     def extra_repr(self) -> str:
         return f"{self.d}, eps={self.eps}"

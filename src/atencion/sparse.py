@@ -12,8 +12,10 @@ Computations whose memory is not ``O(L^2)``:
 - :func:`sliding_window_attention`: each query against its own ``window`` keys
   only, ``O(L * window)`` scores; equal to dense attention with :func:`local_mask`;
 - :func:`tiled_attention`: exact attention computed tile by tile with an online
-  softmax (the idea behind FlashAttention, Dao et al., 2022), never holding more
-  than one ``(block, block)`` tile of scores;
+  softmax (the idea behind FlashAttention, Dao et al., 2022): all ``L`` queries
+  against one block of keys at a time, so it never holds more than one
+  ``(L, block)`` tile of scores (FlashAttention also splits the queries, into
+  ``(block, block)`` tiles);
 - :class:`LinformerSelfAttention` (Wang et al., 2020): keys and values projected
   from ``L`` down to ``k`` positions, ``O(L * k)`` scores.
 """

@@ -5,12 +5,14 @@ each wrapped in a residual connection and a normalisation, in one of three
 arrangements:
 
 - post-norm (Vaswani et al., 2017): ``x = norm1(x + attn(x)); x = norm2(x + ff(x))``;
-- pre-norm (Xiong et al., 2020): ``x = x + attn(norm1(x)); x = x + ff(norm2(x))``;
+- pre-norm: ``x = x + attn(norm1(x)); x = x + ff(norm2(x))``, used in practice
+  before it was analysed (GPT-2, Radford et al., 2019; Baevski and Auli, 2019;
+  Wang et al., 2019) and analysed by Xiong et al. (2020);
 - parallel (Chowdhery et al., 2023, PaLM): ``x = x + attn(norm1(x)) + ff(norm1(x))``.
 
-Its parameters are named as in ``torch.nn.TransformerEncoderLayer``
-(``self_attn``, ``linear1``, ``linear2``, ``norm1``, ``norm2``), so weights can be
-copied between the two. :class:`SequenceTransformer` stacks blocks over token
+Its state dict has the keys of ``torch.nn.TransformerEncoderLayer``
+(``self_attn.*``, ``linear1.*``, ``linear2.*``, ``norm1.*``, ``norm2.*``), so
+``load_state_dict`` moves weights between the two in either direction. :class:`SequenceTransformer` stacks blocks over token
 embeddings with any of the position methods of :mod:`atencion.positional`.
 """
 
@@ -22,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import check_bool, check_dropout, check_int
+from ._checks import check_bool, check_dropout, check_int, reject_key_padding_mask
 from .heads import KVCache, MultiHeadAttention
 from .masks import causal_mask
 from .sparse import local_mask
@@ -42,6 +44,23 @@ Position = Literal["none", "sinusoidal", "learned", "rope", "alibi", "relative"]
 POSITIONS: tuple[str, ...] = ("none", "sinusoidal", "learned", "rope", "alibi", "relative")
 
 
+_FF_KEYS = ("linear1.", "linear2.")
+
+
+def _ff_keys_to_torch(module: nn.Module, state_dict: dict, prefix: str, local_metadata: dict) -> None:
+    """``{prefix}ff.linear1.*`` -> ``{prefix}linear1.*`` (and ``linear2``) in a saved state dict."""
+    for key in [k for k in state_dict if k.startswith(prefix + "ff.")]:
+        rest = key[len(prefix) + 3:]
+        if rest.startswith(_FF_KEYS):
+            state_dict[prefix + rest] = state_dict.pop(key)
+
+
+def _ff_keys_from_torch(module: nn.Module, state_dict: dict, prefix: str, *args) -> None:
+    """``{prefix}linear1.*`` -> ``{prefix}ff.linear1.*`` before loading (either naming is accepted)."""
+    for key in [k for k in state_dict if k.startswith(tuple(prefix + name for name in _FF_KEYS))]:
+        state_dict[prefix + "ff." + key[len(prefix):]] = state_dict.pop(key)
+
+
 class EncoderBlock(nn.Module):
     """One transformer layer ``(B, L, d_model) -> (B, L, d_model)``.
 
@@ -56,9 +75,16 @@ class EncoderBlock(nn.Module):
         eps: the normalisations' epsilon.
         rotary, relative: optional position modules passed to the attention.
 
-    ``forward(x, *, mask=None, key_padding_mask=None, attn_bias=None) -> (y, weights)``
-    with the masks of :class:`~atencion.heads.MultiHeadAttention` and per-head
-    weights ``(B, h, L, L)``.
+    ``forward(x, *, mask=None, key_mask=None, attn_bias=None) -> (y, weights)``
+    with the masks of :class:`~atencion.heads.MultiHeadAttention` (``True`` =
+    allowed; ``key_mask`` is ``True`` at real keys) and per-head weights
+    ``(B, h, L, L)``.
+
+    The state dict uses ``torch.nn.TransformerEncoderLayer``'s keys
+    (``linear1.*``, ``linear2.*`` for the feed-forward network held in ``ff``),
+    so weights load directly in both directions with ``load_state_dict``
+    (ReLU/GELU blocks with layer normalisation; SwiGLU adds ``ff.gate.*`` and
+    RMSNorm has no bias, which PyTorch's layer does not have).
     """
 
     def __init__(
@@ -88,6 +114,9 @@ class EncoderBlock(nn.Module):
         self.norm1 = make_norm(norm, d_model, eps=eps)
         self.norm2 = None if parallel else make_norm(norm, d_model, eps=eps)
         self.dropout1, self.dropout2 = nn.Dropout(p), nn.Dropout(p)
+        # state-dict keys as in torch.nn.TransformerEncoderLayer: ff.linear1.* <-> linear1.*
+        self.register_state_dict_post_hook(_ff_keys_to_torch)
+        self.register_load_state_dict_pre_hook(_ff_keys_from_torch)
 
     @property
     def linear1(self) -> nn.Linear:
@@ -101,10 +130,11 @@ class EncoderBlock(nn.Module):
         y, w = self.self_attn(x, **masks)
         return self.dropout1(y), w
 
-    def forward(self, x: Tensor, *, mask: Tensor | None = None, key_padding_mask: Tensor | None = None,
+    def forward(self, x: Tensor, *, mask: Tensor | None = None, key_mask: Tensor | None = None,
                 attn_bias: Tensor | None = None, cache: KVCache | None = None,
-                need_weights: bool = True) -> tuple[Tensor, Tensor | None]:
-        masks = dict(mask=mask, key_padding_mask=key_padding_mask, attn_bias=attn_bias, cache=cache,
+                need_weights: bool = True, key_padding_mask: object = None) -> tuple[Tensor, Tensor | None]:
+        reject_key_padding_mask(key_padding_mask)
+        masks = dict(mask=mask, key_mask=key_mask, attn_bias=attn_bias, cache=cache,
                      need_weights=need_weights)
         if self.parallel:
             h = self.norm1(x)
