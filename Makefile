@@ -12,7 +12,7 @@ PY     := $(BIN)/python
 PORT   ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: all book book-es book-en test unit site-test lint stale parity serve bench lock clean distclean help
+.PHONY: all book book-es book-en test unit site-test lint stale parity glue-parity serve bench lock clean distclean help
 all: book
 
 help:
@@ -54,6 +54,10 @@ stale: setup
 
 parity: setup
 	$(PY) tools/i18n.py parity
+
+# After `make book`: every glued value has the same numbers in both editions (also run by make test).
+glue-parity: setup
+	$(PY) tools/glue_parity.py
 
 serve: setup
 	$(PY) tools/serve.py --port $(PORT)

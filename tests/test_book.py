@@ -261,3 +261,47 @@ def test_execution_cache_is_cleared_when_the_library_changes(tmp_path, monkeypat
     build.invalidate_stale_cache("es")  # dependencies changed: dropped
     assert not cache.exists()
     shutil.rmtree(tmp_path / "_build")
+
+
+# --------------------------------------------------------------------------- glue parity
+
+import glue_parity  # noqa: E402
+
+
+@pytest.mark.parametrize(("text", "lang", "expected"), [
+    ("0.8341", "es", [0.8341]), ("0,83", "es", [0.83]), ("12\u202f345 pasos", "es", [12345.0]),
+    ("96,5 % y 3", "es", [96.5, 3.0]), ("12,345 steps", "en", [12345.0]), ("96.5% and 3", "en", [96.5, 3.0]),
+    ("(1, 2)", "en", [1.0, 2.0]), ("(1, 2)", "es", [1.0, 2.0]), ("1e-05", "en", [1e-05]), ("−2,5", "es", [-2.5]),
+    ("nan", "en", [float("nan")]),
+])
+def test_glue_parity_reads_numbers_in_each_editions_notation(text, lang, expected):
+    assert glue_parity.same_numbers(glue_parity.numbers(text, lang), expected)
+
+
+def _notebook(path: Path, values: dict) -> Path:
+    import json
+    outputs = []
+    for name, text in values.items():
+        data = {"image/png": "iVBOR", "text/plain": text} if name.startswith("fig") else {"text/plain": text}
+        outputs.append({"output_type": "display_data", "metadata": {"scrapbook": {"name": name, "mime_prefix": glue_parity.RECORD_PREFIX}},
+                        "data": {glue_parity.RECORD_PREFIX + k: v for k, v in data.items()}})
+    path.write_text(json.dumps({"cells": [{"cell_type": "code", "outputs": outputs}]}))
+    return path
+
+
+def test_glue_parity_catches_a_value_that_differs_between_editions(tmp_path):
+    front = "---\natencion:\n  machine_dependent_glue: [\"t_*\"]\n---\n"
+    es_page, en_page = tmp_path / "es.md", tmp_path / "en.md"
+    es_page.write_text(front)
+    en_page.write_text(front)
+    es = _notebook(tmp_path / "es.ipynb", {"acc": "0.965", "words": "'más rápido: 0,5'", "t_ms": "3.1", "fig-a": "<Figure>"})
+    en = _notebook(tmp_path / "en.ipynb", {"acc": "0.965", "words": "'faster: 0.5'", "t_ms": "2.9", "fig-a": "<Fig>"})
+    assert glue_parity.compare_page("p", es, en, es_page, en_page)[:2] == ([], 2)
+    en = _notebook(tmp_path / "en.ipynb", {"acc": "0.964", "words": "'faster: 0.5'", "t_ms": "2.9", "fig-a": "<Fig>"})
+    problems = glue_parity.compare_page("p", es, en, es_page, en_page)[0]
+    assert problems == ["p: glue 'acc' differs: es '0.965' vs en '0.964'"]
+    en_page.write_text("---\n---\n")
+    problems = glue_parity.compare_page("p", es, en, es_page, en_page)[0]
+    assert any("declare different" in p for p in problems)
+    es_page.write_text(front.replace("t_*", "time_*"))
+    assert any("matches no glued value" in p for p in glue_parity.compare_page("p", es, en, es_page, es_page)[0])
