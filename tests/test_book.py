@@ -305,3 +305,9 @@ def test_glue_parity_catches_a_value_that_differs_between_editions(tmp_path):
     assert any("declare different" in p for p in problems)
     es_page.write_text(front.replace("t_*", "time_*"))
     assert any("matches no glued value" in p for p in glue_parity.compare_page("p", es, en, es_page, es_page)[0])
+
+
+def test_glue_parity_reads_back_the_repr_of_a_glued_string():
+    assert glue_parity._unrepr("'4\\u202f224'") == "4\u202f224"
+    assert glue_parity.numbers(glue_parity._unrepr("'4\\u202f224'"), "es") == [4224.0]
+    assert glue_parity._unrepr("0.5") == "0.5"

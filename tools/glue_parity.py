@@ -20,6 +20,7 @@ same patterns.
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import json
 import math
@@ -84,8 +85,20 @@ def glued_values(notebook: Path) -> dict[str, str | None]:
                 values[record["name"]] = None
                 continue
             text = next((data[m] for m in TEXT_MIMES if m in data), "")
-            values[record["name"]] = "".join(text) if isinstance(text, list) else str(text)
+            values[record["name"]] = _unrepr("".join(text) if isinstance(text, list) else str(text))
     return values
+
+
+def _unrepr(text: str) -> str:
+    """A glued string's ``text/plain`` is its ``repr``, which escapes the thin spaces
+    that separate Spanish thousands (``'4\\u202f224'``): read it back."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            return text
+        return value if isinstance(value, str) else text
+    return text
 
 
 def declared_patterns(page: Path) -> list[str]:
