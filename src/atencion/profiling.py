@@ -3,8 +3,10 @@
 :func:`peak_memory` runs a function and returns the largest number of bytes held
 at once by the tensors it creates (its inputs and anything alive before the call
 are not counted). It watches every PyTorch operation through a dispatch mode, so it
-measures what the computation allocates, whatever the device, without an external
-profiler: an ``(L, L)`` score matrix shows up as ``4 L^2`` bytes in float32.
+measures the tensors the computation allocates, whatever the device, without an
+external profiler: an ``(L, L)`` score matrix shows up as ``4 L^2`` bytes in float32.
+Working memory that a fused kernel allocates inside its own implementation is not a
+tensor and is not seen (cross-check such kernels with ``torch.profiler``).
 """
 
 from __future__ import annotations
@@ -64,6 +66,15 @@ def peak_memory(fn: Callable[[], Any]) -> int:
 
     Views count once (they share a storage); a tensor is freed when its last
     reference dies. Storages created before the call (the inputs) are not counted.
+
+    Only tensors returned by an operation through PyTorch's dispatcher are seen.
+    Memory that a kernel allocates and frees inside its own implementation is
+    invisible: for example, the per-thread working buffers of the fused
+    ``F.scaled_dot_product_attention`` kernels (flash or memory-efficient) are
+    not counted, so for a fused kernel the result is a lower bound (its output
+    and saved statistics). To see every allocation, use ``torch.profiler.profile``
+    with ``profile_memory=True`` (on the CPU its native logging goes to file
+    descriptor 2, not to ``sys.stderr``).
     """
     if not callable(fn):
         raise TypeError(f"fn: expected a callable with no arguments, got {type(fn).__name__}")

@@ -68,8 +68,9 @@ def local_mask(L: int, window: int, *, causal: bool = True, S: int | None = None
 
 
 def strided_mask(L: int, stride: int, *, device: torch.device | str | None = None) -> Tensor:
-    """Child et al.'s strided pattern (causal): the previous ``stride`` positions
-    (``i - j < stride``) plus every ``stride``-th one before them (``(i - j) % stride == 0``)."""
+    """Child et al.'s strided pattern (causal): the ``stride`` positions ending at
+    the query, itself included (``0 <= i - j < stride``), plus every ``stride``-th
+    one before them (``(i - j) % stride == 0``)."""
     check_int(stride, "stride")
     i, j = _positions(L, device)
     causal = j <= i
