@@ -311,3 +311,16 @@ def test_glue_parity_reads_back_the_repr_of_a_glued_string():
     assert glue_parity._unrepr("'4\\u202f224'") == "4\u202f224"
     assert glue_parity.numbers(glue_parity._unrepr("'4\\u202f224'"), "es") == [4224.0]
     assert glue_parity._unrepr("0.5") == "0.5"
+
+
+def test_glue_parity_reads_myst_nbs_glue_store(tmp_path):
+    """myst-nb keeps a page's glue outputs in <page>.glue.json, keys without the prefix."""
+    import json
+    (tmp_path / "p.ipynb").write_text(json.dumps({"cells": []}))
+    record = {"scrapbook": {"name": "acc", "mime_prefix": glue_parity.RECORD_PREFIX}}
+    (tmp_path / "p.glue.json").write_text(json.dumps({
+        "acc": {"output_type": "display_data", "metadata": record, "data": {"text/plain": "0.965"}},
+        "fig-a": {"output_type": "display_data", "metadata": {"scrapbook": {"name": "fig-a", "mime_prefix": ""}},
+                  "data": {"image/png": "iVBOR", "text/plain": "<Figure>"}},
+    }))
+    assert glue_parity.glued_values(tmp_path / "p.ipynb") == {"acc": "0.965", "fig-a": None}

@@ -70,22 +70,32 @@ def same_numbers(a: list[float], b: list[float]) -> bool:
     return True
 
 
-def glued_values(notebook: Path) -> dict[str, str | None]:
-    """``name -> text`` of every value glued in an executed notebook; ``None`` for figures."""
+def _glue_outputs(notebook: Path) -> list[dict]:
+    """The glue outputs of an executed page: myst-nb keeps them in ``<page>.glue.json``
+    beside the executed notebook (``name -> output``); a plain executed notebook
+    (``tools/exec_page.py --save``) has them among its cells' outputs."""
+    store = notebook.with_suffix(".glue.json")
+    if store.exists():
+        return list(json.loads(store.read_text(encoding="utf-8")).values())
     nb = json.loads(notebook.read_text(encoding="utf-8"))
+    return [output for cell in nb.get("cells", []) for output in cell.get("outputs", [])]
+
+
+def glued_values(notebook: Path) -> dict[str, str | None]:
+    """``name -> text`` of every value glued in an executed page; ``None`` for figures."""
     values: dict[str, str | None] = {}
-    for cell in nb.get("cells", []):
-        for output in cell.get("outputs", []):
-            record = output.get("metadata", {}).get("scrapbook")
-            if not record:
-                continue
-            prefix = record.get("mime_prefix", "")
-            data = {k[len(prefix):]: v for k, v in output.get("data", {}).items() if k.startswith(prefix)}
-            if any(mime.startswith("image/") for mime in data):
-                values[record["name"]] = None
-                continue
-            text = next((data[m] for m in TEXT_MIMES if m in data), "")
-            values[record["name"]] = _unrepr("".join(text) if isinstance(text, list) else str(text))
+    for output in _glue_outputs(notebook):
+        record = output.get("metadata", {}).get("scrapbook")
+        if not record:
+            continue
+        prefix = record.get("mime_prefix", "")
+        # in a notebook the data keys carry the prefix; in myst-nb's glue.json they do not
+        data = {k.removeprefix(prefix) if prefix else k: v for k, v in output.get("data", {}).items()}
+        if any(mime.startswith("image/") for mime in data):
+            values[record["name"]] = None
+            continue
+        text = next((data[m] for m in TEXT_MIMES if m in data), "")
+        values[record["name"]] = _unrepr("".join(text) if isinstance(text, list) else str(text))
     return values
 
 
@@ -133,6 +143,9 @@ def compare_page(name: str, es_nb: Path, en_nb: Path, es_page: Path, en_page: Pa
             skipped += 1
             continue
         compared += 1
+        if not es[glue_name].strip() or not en[glue_name].strip():
+            problems.append(f"{name}: glue '{glue_name}' has no text to compare (is the glue store read right?)")
+            continue
         a, b = numbers(es[glue_name], "es"), numbers(en[glue_name], "en")
         if not same_numbers(a, b):
             problems.append(f"{name}: glue '{glue_name}' differs: es {es[glue_name]!r} vs en {en[glue_name]!r}")
