@@ -6,7 +6,13 @@ It adds to every page:
   edition, and ``<link rel="alternate" hreflang=...>`` tags in ``<head>``;
 * on English pages, a visible notice when the Spanish source has changed since the
   translation was last brought up to date (see ``tools/i18n.py``);
-* MathJax served from the site itself (``_static/mathjax``), so no page needs a CDN.
+* MathJax served from the site itself (``_static/mathjax``), so no page needs a CDN;
+* on Spanish pages, a search that ignores accents: "codificacion" finds what
+  "codificación" finds (:class:`SpanishSearch`, ``static/spanish-search.js``).
+
+It also backports a Sphinx 8.2 fix (:func:`_add_inline_js_once`): under Sphinx 7.4 every
+inline script that an extension adds after the builder starts (sphinx-togglebutton's,
+this extension's) is written twice into every page.
 
 Each edition is built from its own folder (``book/es``, ``book/en``) into
 ``<site>/es/`` and ``<site>/en/``, so a page ``X`` lives at ``<site>/<lang>/X.html``.
@@ -15,12 +21,17 @@ Each edition is built from its own folder (``book/es``, ``book/en``) into
 from __future__ import annotations
 
 import html
+import re
 import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
+import sphinx
+from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.builders.html import StandaloneHTMLBuilder
+from sphinx.search import es as sphinx_search_es
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -72,6 +83,15 @@ def config_inited(app: Sphinx, config: Any) -> None:
     config.html_static_path = [*config.html_static_path, str(here / "static"), str(_copy_mathjax(app))]
     config.html_css_files = [*config.html_css_files, "bilingual.css"]
     config.mathjax_path = "mathjax/tex-chtml-full.js"
+    # html_baseurl names the site, the same in both configurations; each edition lives in its
+    # own folder of it (Sphinx then writes <link rel="canonical"> to <site>/<lang>/<page>.html).
+    if config.html_baseurl:
+        base = config.html_baseurl.rstrip("/") + "/"
+        config.html_baseurl = base if base.endswith(f"/{lang}/") else f"{base}{lang}/"
+    # Sphinx resolves locale_dirs against the source folder for its message catalogs but
+    # looks for the scripts' catalog (LC_MESSAGES/sphinx.js, which searchtools.js speaks
+    # through) relative to the working directory: make them absolute so both find ours.
+    config.locale_dirs = [str((Path(app.srcdir) / d).resolve()) for d in config.locale_dirs]
     options = dict(config.html_theme_options)
     items = list(options.get("article_header_end", ["article-header-buttons.html"]))
     if "lang-switch.html" not in items:
@@ -116,6 +136,54 @@ def html_page_context(app: Sphinx, pagename: str, templatename: str, context: di
             context["body"] = notice + context["body"]
 
 
+OG_LOCALE = {"es": "es_ES", "en": "en_US"}
+DESCRIPTION_LENGTH = 200  # characters, about what search engines show
+
+
+def page_description(doctree: Any) -> str:
+    """The page's first paragraph of prose (no math, no lead-in to a list; not in a list, a
+    table, a note or a code cell's output), cut at a word within ``DESCRIPTION_LENGTH``
+    characters."""
+    if doctree is None:
+        return ""
+    skip = (nodes.table, nodes.footnote, nodes.citation, nodes.Admonition, nodes.container, nodes.sidebar,
+            nodes.list_item, nodes.definition_list, nodes.field_list, nodes.topic)
+    for para in doctree.findall(nodes.paragraph):
+        if any(isinstance(parent, skip) for parent in _ancestors(para)) or next(iter(para.findall(nodes.math)), None):
+            continue
+        text = " ".join(para.astext().split())
+        if len(text) < 40 or text.endswith(":"):  # too short to say anything, or a list's lead-in
+            continue
+        if len(text) > DESCRIPTION_LENGTH:
+            text = text[: DESCRIPTION_LENGTH - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+        return text
+    return ""
+
+
+def _ancestors(node: Any):
+    node = node.parent
+    while node is not None:
+        yield node
+        node = node.parent
+
+
+def add_page_metadata(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    """<meta name="description"> and OpenGraph's og:* (link previews) in every page's <head>."""
+    lang = app.config.bilingual_language
+    title = html.unescape(re.sub(r"<[^>]+>", "", context.get("title") or "")).strip()
+    site = app.config.html_title or context.get("docstitle", "")
+    description = page_description(doctree)
+    tags = [("og:type", "website"), ("og:site_name", site), ("og:title", title or site),
+            ("og:locale", OG_LOCALE[lang]), ("og:locale:alternate", OG_LOCALE[_other(lang)])]
+    if context.get("pageurl"):
+        tags.append(("og:url", context["pageurl"]))
+    lines = [f'<meta property="{key}" content="{html.escape(value)}" />' for key, value in tags if value]
+    if description:
+        lines.insert(0, f'<meta name="description" content="{html.escape(description)}" />')
+        lines.append(f'<meta property="og:description" content="{html.escape(description)}" />')
+    context["metatags"] = context.get("metatags", "") + "\n" + "\n".join(lines)
+
+
 # sphinx-book-theme's header buttons (header_buttons/source.py) ask its "booktheme" catalog
 # for msgids that its Spanish catalog lacks.
 HEADER_BUTTONS_ES = {
@@ -123,6 +191,9 @@ HEADER_BUTTONS_ES = {
     "Suggest edit": "Sugerir un cambio",
     "Open issue": "Abrir un problema",
     "Source repositories": "Repositorios de origen",
+    # ... and its Spanish catalog writes this one without its accent ("Descarga esta pagina").
+    "Download this page": "Descargar esta página",
+    "Descarga esta pagina": "Descargar esta página",
 }
 
 
@@ -173,12 +244,87 @@ RELABEL_TOGGLES_ES = (
 def add_spanish_scripts(app: Sphinx) -> None:
     if app.config.bilingual_language == "es":
         app.add_js_file(None, body=RELABEL_TOGGLES_ES)
+        app.add_js_file("spanish-search.js")
+
+
+# --------------------------------------------------------------------------- Spanish search
+
+# Readers often type Spanish without its accents. Folding them (á → a, ü → u; ñ stays ñ)
+# before stemming, on the words indexed and on the words typed alike, makes "codificacion"
+# and "codificación" one term. Snowball's Spanish stemmer strips some suffixes only with
+# their accent ("-ación", "-ución", "-logía"): those are put back on the folded word, so
+# that "codificación" and "codificaciones" still share their stem. SPANISH_STEMMER_JS does
+# the same in the browser (foldSpanish, canonicalSpanish, in language_data.js): the two must
+# agree, and tests/site/test_site_search.py checks that they do. static/spanish-search.js
+# folds accents in the rest of the search (titles, glossary entries, excerpts).
+_FOLD_ES = str.maketrans("áéíóúàèìòùäëïöüâêîôû", "aeiouaeiouaeiouaeiou")
+_REACCENT_ES = ((re.compile(r"cion$"), "ción"), (re.compile(r"logia(s?)$"), r"logía\1"))
+
+
+def canonical_spanish(word: str) -> str:
+    """``word`` lower-cased, without accents, with the accent of a stemmed suffix put back."""
+    word = word.lower().translate(_FOLD_ES)
+    for pattern, replacement in _REACCENT_ES:
+        word = pattern.sub(replacement, word)
+    return word
+
+
+_SPANISH_JS_DIR = Path(sphinx.__file__).parent / "search" / "minified-js"
+SPANISH_STEMMER_JS = """
+/* Spanish search: accents folded before Snowball's Spanish stemmer (see _ext/bilingual.py). */
+var foldSpanish = (text) => text.replace(/[áéíóúàèìòùäëïöüâêîôû]/g,
+  (c) => "aeiouaeiouaeiouaeiou"["áéíóúàèìòùäëïöüâêîôû".indexOf(c)]);
+var canonicalSpanish = (word) =>
+  foldSpanish(word.toLowerCase()).replace(/cion$/, "ción").replace(/logia(s?)$/, "logía$1");
+var Stemmer = function () {
+  const spanish = new SpanishStemmer();
+  this.stemWord = (word) => spanish.stemWord(canonicalSpanish(word));
+};
+"""
+
+
+class SpanishSearch(sphinx_search_es.SearchSpanish):
+    """Sphinx's Spanish search language, blind to accents (see ``canonical_spanish``)."""
+
+    js_stemmer_rawcode = ""  # the stemmer's code is js_stemmer_code: Snowball's, then the wrapper
+    js_stemmer_code = "\n".join(
+        [(_SPANISH_JS_DIR / name).read_text(encoding="utf-8") for name in ("base-stemmer.js", "spanish-stemmer.js")]
+        + [SPANISH_STEMMER_JS]
+    )
+
+    def stem(self, word: str) -> str:
+        return self.stemmer.stemWord(canonical_spanish(word))
+
+
+# --------------------------------------------------------------------------- Sphinx backport
+
+def _add_inline_js_once() -> None:
+    """Backport of Sphinx 8.2's fix (sphinx-doc/sphinx#13402) to Sphinx 7.4.
+
+    ``Sphinx.add_js_file(None, body=...)`` after the builder is initialised hands the builder
+    a script whose file name is ``None``; when the builder prepares writing it adds the
+    registry's copy again as ``""``, which it does not recognise as the same script. Every
+    such inline script is then written twice into every page (sphinx-thebe's ``const
+    THEBE_JS_URL`` then threw on its second copy).
+    """
+    if sphinx.version_info >= (8, 2) or getattr(StandaloneHTMLBuilder.add_js_file, "_inline_once", False):
+        return
+    original = StandaloneHTMLBuilder.add_js_file
+
+    def add_js_file(self: StandaloneHTMLBuilder, filename: str | None, **kwargs: Any) -> None:
+        original(self, filename or "", **kwargs)
+
+    add_js_file._inline_once = True  # type: ignore[attr-defined]
+    StandaloneHTMLBuilder.add_js_file = add_js_file  # type: ignore[method-assign]
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    _add_inline_js_once()
+    app.add_search_language(SpanishSearch)
     app.add_config_value("bilingual_language", "es", "env")
     app.connect("config-inited", config_inited)
     app.connect("html-page-context", html_page_context)
+    app.connect("html-page-context", add_page_metadata)
     app.connect("html-page-context", translate_header_buttons, priority=900)
     app.connect("html-page-context", translate_body)
     app.connect("builder-inited", add_spanish_scripts)

@@ -152,11 +152,15 @@ def _is_local(url: str, base: str) -> bool:
 def new_guarded_context(browser, base: str, **options):
     """A fresh browser context that aborts every request not for the local server.
 
+    ``options`` are Playwright's context options; the viewport is a desktop's (1280×900)
+    unless ``viewport`` says otherwise.
+
     The aborted URLs are recorded in ``context.third_party`` (a list). Every request goes
     through the router; the pattern leaves requests for the local server to Playwright's
     driver (no round trip to Python), and hands everything else to ``block``.
     """
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
+    options.setdefault("viewport", {"width": 1280, "height": 900})
+    context = browser.new_context(**options)
     context.set_default_timeout(NAVIGATION_TIMEOUT_MS)
     context.third_party = []
 

@@ -1,26 +1,30 @@
-"""Every page of both editions, loaded in the browser: no third party, no JS errors, math typeset.
+"""Every page of both editions, loaded in the browser: no third party, no JS errors, math typeset;
+and in the HTML: each script written once, no live-code scripts while live code is off.
 
 Each page is loaded once per session in a fresh browser context (see ``site_visits`` in
-conftest.py); the three checks here read what that visit saw.
+conftest.py); the three browser checks here read what that visit saw (the sweep records both
+uncaught exceptions and console errors: a canary test checks that it does).
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 pytestmark = pytest.mark.site
 
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = {"es": REPO / "_config.yml", "en": REPO / "book" / "en" / "_config.yml"}
+
 # Known harmless messages, each as (kind, regex matched against the whole message,
 # regex matched against the URL of the script that produced it).
+# Never allow an error on the grounds that the code before it already ran: the allowed
+# "Identifier 'THEBE_JS_URL' has already been declared" hid, for a while, that every inline
+# script was written twice into every page (test_scripts_are_written_once_... below).
 ALLOWED_JS_ERRORS = [
-    # Jupyter Book 1 and sphinx-thebe each add the same inline <script>
-    # `const THEBE_JS_URL = ...; const thebe_selector = ...`; the second copy throws when it
-    # redeclares the constant. Only that second inline block stops; the first one already
-    # defined everything, and thebe itself (live code) is off in _config.yml.
-    ("pageerror", r"Identifier 'THEBE_JS_URL' has already been declared", r".*"),
     # pydata-sphinx-theme's inline <head> script copies localStorage "mode" into
     # <html data-mode>; in a fresh profile that is "", and the theme's JS reports it with
     # console.error before falling back to "auto" (light/dark from the system setting).
@@ -34,6 +38,16 @@ def _allowed(kind: str, text: str, source: str) -> bool:
         kind == k and re.fullmatch(message, text) and re.fullmatch(where, source or "")
         for k, message, where in ALLOWED_JS_ERRORS
     )
+
+
+def _inline_scripts(tree) -> list[str]:
+    """The text of every inline ``<script>`` (no ``src``) that the browser runs."""
+    return [
+        node.text().strip()
+        for node in tree.iter()
+        if node.tag == "script" and "src" not in node.attrs
+        and node.attrs.get("type", "text/javascript") in {"text/javascript", "module", ""}
+    ]
 
 
 def _has_math_in_html(path) -> bool:
@@ -116,3 +130,51 @@ def test_equations_render(lang, pages, site_dir, site_visits, server):
     assert math_pages, f"no page of the {lang} edition contains math: the check ran on nothing"
     if problems:
         pytest.fail("equations that do not render:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_scripts_are_written_once_and_thebe_only_when_on(lang, pages, site_dir, html_tree):
+    """No inline script is written twice into a page (the second copy of a `const` throws, the
+    second copy of anything else runs twice), and live code (thebe) loads nothing while
+    ``launch_buttons.thebe`` is off in the configuration."""
+    import yaml
+
+    config = yaml.safe_load(CONFIG[lang].read_text(encoding="utf-8"))
+    thebe_on = bool((config.get("launch_buttons") or {}).get("thebe"))
+    problems = []
+    for name in pages[lang]:
+        tree = html_tree(site_dir / lang / name)
+        inline = [text for text in _inline_scripts(tree) if text]
+        twice = sorted({text for text in inline if inline.count(text) > 1})
+        problems.extend(f"  {lang}/{name}: written {inline.count(t)} times: {t[:100]!r}" for t in twice)
+        if not thebe_on:
+            thebe = [
+                node.attrs.get("src") or node.attrs.get("href") or node.attrs.get("type") or node.text().strip()[:60]
+                for node in tree.iter()
+                if node.tag in {"script", "link"}
+                and re.search(r"thebe", " ".join([node.attrs.get("src", ""), node.attrs.get("href", ""), node.attrs.get("type", ""), node.text()]), re.I)
+            ]
+            problems.extend(f"  {lang}/{name}: thebe is off but the page loads {item!r}" for item in thebe)
+    if problems:
+        pytest.fail("scripts:\n" + "\n".join(problems), pytrace=False)
+
+
+def test_the_sweep_hears_uncaught_exceptions_and_console_errors(browser, server):
+    """A canary for test_no_javascript_errors: a tab of the page sweep records both an uncaught
+    exception (``pageerror``) and a ``console.error`` raised while a page loads."""
+    from conftest import _Tab, new_guarded_context
+
+    context = new_guarded_context(browser, server)
+    try:
+        context.add_init_script(
+            "window.addEventListener('DOMContentLoaded', () => {"
+            " console.error('canary: console'); setTimeout(() => { throw new Error('canary: uncaught'); }, 0); });"
+        )
+        tab = _Tab(context, server)
+        tab.start(f"{server}/es/index.html")
+        visit = tab.finish()
+        tab.page.wait_for_timeout(200)
+    finally:
+        context.close()
+    kinds = {kind for kind, text, _ in visit.errors if "canary" in text}
+    assert kinds == {"pageerror", "console.error"}, f"the sweep recorded {visit.errors}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -111,3 +112,88 @@ def test_spanish_search_page_speaks_spanish(page, server):
             problems.append(f"q={query!r}: no Spanish wording ('búsqueda') in {texts}")
     if problems:
         pytest.fail("es/search.html:\n" + "\n".join(f"  {p}" for p in problems), pytrace=False)
+
+
+def search_results(page, server: str, lang: str, query: str) -> list[dict]:
+    """Run ``query``; return the results in the order shown: page, anchor, summary."""
+    page.goto(f"{server}/{lang}/search.html?q={quote(query)}", wait_until="load")
+    page.wait_for_function(SEARCH_DONE, timeout=15_000)
+    return page.eval_on_selector_all(
+        "#search-results ul.search li",
+        """items => items.map((li) => {
+          const a = li.querySelector('a');
+          const url = new URL(a ? a.href : location.href);
+          return {page: url.pathname.split('/').pop(), anchor: url.hash,
+                  summary: (li.querySelector('p.context')?.innerText ?? '').replace(/\\s+/g, ' ')};
+        })""",
+    )
+
+
+# Queries as readers type them without accents, and the words they mean.
+UNACCENTED = {"codificacion": "codificación", "normalizacion": "normalización", "atencion": "atención"}
+
+
+def test_spanish_queries_without_accents_find_what_accented_ones_find(page, server):
+    """"codificacion", "normalizacion" and "atencion" give the results of "codificación",
+    "normalización" and "atención": the same pages, in the same order."""
+    problems = []
+    for bare, accented in UNACCENTED.items():
+        got, expected = search_results(page, server, "es", bare), search_results(page, server, "es", accented)
+        if not expected:
+            problems.append(f"{accented!r} finds nothing")
+        elif [(r["page"], r["anchor"]) for r in got] != [(r["page"], r["anchor"]) for r in expected]:
+            shown = lambda results: [r["page"] + r["anchor"] for r in results][:8]  # noqa: E731
+            problems.append(f"{bare!r} finds {len(got)} results {shown(got)}, {accented!r} finds {len(expected)} {shown(expected)}")
+    if problems:
+        pytest.fail("es/search.html:\n" + "\n".join(f"  {p}" for p in problems), pytrace=False)
+
+
+def test_unaccented_query_shows_the_prose_not_code_imports(page, server):
+    """The excerpts under the results of "atencion" show where the prose says «atención», not
+    `from atencion import ...` lines of code."""
+    results = [r for r in search_results(page, server, "es", "atencion") if r["summary"]]
+    assert results, "'atencion' finds no result with an excerpt"
+    # «atención», «atenciones», «atencional» as prose writes them; not the library's name atencion.
+    prose = re.compile(r"\batenci(ón|ones|onal|onales)\b", re.I)
+    code_only = [r for r in results if not prose.search(r["summary"])]
+    if code_only:
+        pytest.fail(
+            "excerpts without the word «atención» (the code identifier atencion found instead):\n"
+            + "\n".join(f"  {r['page']}{r['anchor']}: {r['summary'][:160]!r}" for r in code_only),
+            pytrace=False,
+        )
+
+
+def test_spanish_no_results_message_is_grammatical(page, server):
+    """The "no results" message agrees in number and speaks to the reader as the book does (tú)."""
+    found, ui = search(page, server, "es", "zzqxjvw")
+    assert not found
+    wrong = [w for w in ("ningún documentos", "usted", "allá seleccionado", "categorías") if w in ui["summary"]]
+    if wrong:
+        pytest.fail(f"es/search.html, no results: {ui['summary']!r} ({', '.join(wrong)})", pytrace=False)
+
+
+# Words with accents where Snowball's Spanish stemmer strips a suffix only with its accent
+# (-ación, -ución, -logía), verb forms, ñ and ü, and words with none.
+STEM_PROBES = [
+    "atención", "atencion", "atenciones", "ATENCIÓN", "codificación", "codificacion", "codificaciones",
+    "normalización", "normalizacion", "solución", "soluciones", "biología", "biologias", "tamaño",
+    "pingüino", "podría", "podrias", "compresión", "cabezas", "máscara", "mascaras", "régimen", "índice",
+]
+
+
+def test_browser_and_index_stem_spanish_alike(page, server):
+    """The stemmer of the Spanish search page (language_data.js) and the one that built the
+    index (_ext/bilingual.py) give every word the same stem, with or without its accents."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_ext"))
+    import bilingual
+
+    python = bilingual.SpanishSearch({})
+    page.goto(f"{server}/es/search.html", wait_until="load")
+    browser = page.evaluate("(words) => words.map((w) => new Stemmer().stemWord(w))", STEM_PROBES)
+    differ = [(w, b, python.stem(w)) for w, b in zip(STEM_PROBES, browser) if b != python.stem(w)]
+    assert not differ, "stems that differ (word, browser, index): " + repr(differ)
+    folded = [(w, python.stem(w)) for w in STEM_PROBES if python.stem(w) != python.stem(bilingual.canonical_spanish(w))]
+    assert not folded, "words whose stem depends on their accents: " + repr(folded)

@@ -154,3 +154,29 @@ def test_no_english_ui_added_by_javascript(site_dir, pages, html_tree, parse, si
             findings[f"es/{name}"] = added
     if findings:
         pytest.fail("English interface strings added by JavaScript on Spanish pages:\n" + _report(findings), pytrace=False)
+
+
+# Spanish words of the interface that lose their accent in some catalogs ("Descarga esta
+# pagina" in sphinx-book-theme's): written without it, they are misspelt.
+UNACCENTED_ES = re.compile(
+    r"\b(pagina|paginas|busqueda|busquedas|codigo|indice|navegacion|seccion|ecuacion|informacion|version|ultima|mas)\b",
+    re.I,
+)
+
+
+def test_spanish_ui_words_keep_their_accents(site_dir, pages, html_tree):
+    """Tooltips and accessible labels of the Spanish pages write «página», «búsqueda»... with their accents."""
+    findings = {}
+    for name in pages["es"]:
+        found = []
+        for node in html_tree(site_dir / "es" / name).iter():
+            if _other_language(node):
+                continue
+            for attribute in UI_ATTRIBUTES:
+                value = node.attrs.get(attribute, "")
+                if UNACCENTED_ES.search(value):
+                    found.append((f"{node.describe()} [{attribute}]", value))
+        if found:
+            findings[f"es/{name}"] = found
+    if findings:
+        pytest.fail("Spanish interface words without their accents:\n" + _report(findings), pytrace=False)
