@@ -1,6 +1,7 @@
 """Build the whole site: both editions, every cell executed, into ``_build/html``.
 
-    python tools/build.py                # both languages, strict
+    python tools/build.py                # both languages at once (one per core), strict
+    python tools/build.py --sequential   # one after the other
     python tools/build.py --lang es      # one edition (the landing page is rebuilt too)
     python tools/build.py --incremental  # skip Sphinx's ``--all`` (for live preview only)
 
@@ -16,12 +17,15 @@ and empties the cache whenever that key changes.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
@@ -34,7 +38,10 @@ def execution_key() -> str:
     digest = hashlib.sha256()
     for entry in KEYED:
         path = ROOT / entry
-        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
+        files = sorted(
+            p for p in path.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and not any(part.endswith(".egg-info") for part in p.parts)
+        ) if path.is_dir() else [path]  # the installer's metadata is not the library
         for file in files:
             digest.update(file.relative_to(ROOT).as_posix().encode())
             digest.update(file.read_bytes())
@@ -52,7 +59,9 @@ def invalidate_stale_cache(lang: str) -> None:
     key_file.write_text(key)
 
 
-def build(lang: str, *, strict: bool = True) -> None:
+def build(lang: str, *, strict: bool = True, prefix: bool = False) -> str | None:
+    """Build one edition; ``None`` on success, else the reason it failed. With ``prefix``,
+    each line of the build's output is printed as ``[lang] ...`` (editions built at once)."""
     config, toc = CONFIG[lang]
     invalidate_stale_cache(lang)
     command = [
@@ -66,36 +75,119 @@ def build(lang: str, *, strict: bool = True) -> None:
         # that a renamed or deleted page cannot survive in the site.
         shutil.rmtree(BUILD / lang / "_build" / "html", ignore_errors=True)
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT)
+    if prefix:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True, encoding="utf-8", errors="replace")
+        for line in process.stdout:
+            print(f"[{lang}] {line}", end="", flush=True)
+        returncode = process.wait()
+    else:
+        returncode = subprocess.run(command, cwd=ROOT).returncode
     elapsed = time.perf_counter() - start
-    if result.returncode != 0:
+    write_execution_report(lang)
+    if returncode != 0:
         reports = BUILD / lang / "_build" / "html" / "reports"
         hint = f" Execution reports: {reports}" if reports.exists() else ""
-        sys.exit(f"[build] the {lang} edition failed (exit {result.returncode}).{hint}")
+        return f"[build] the {lang} edition failed (exit {returncode}).{hint}"
     print(f"[build] {lang} edition built in {elapsed:.0f} s")
+    return None
 
 
-def assemble(langs: list[str]) -> None:
-    SITE.mkdir(parents=True, exist_ok=True)
+def write_execution_report(lang: str) -> dict:
+    """``_build/<lang>/execution.json``: each page's execution time (s) and status, from
+    jupyter-cache (a page that failed has no cache record). Printed as a table too."""
+    from jupyter_cache import get_cache
+
+    cache = BUILD / lang / "_build" / ".jupyter_cache"
+    pages = {}
+    if cache.exists():
+        for record in get_cache(str(cache)).list_cache_records():
+            pages[Path(record.uri).stem] = {"seconds": round(record.data.get("execution_seconds", 0.0), 1),
+                                           "executed": record.created.isoformat(timespec="seconds")}
+    for page in sorted((ROOT / "book" / lang).glob("*.md")):
+        pages.setdefault(page.stem, {"seconds": None, "executed": None})
+    report = {"edition": lang, "pages": dict(sorted(pages.items()))}
+    (BUILD / lang / "execution.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    timed = {name: p["seconds"] for name, p in report["pages"].items() if p["seconds"] is not None}
+    if timed:
+        print(f"[build] {lang} execution times (s): "
+              + ", ".join(f"{name} {seconds:.0f}" for name, seconds in timed.items()))
+    return report
+
+
+def site_url() -> str:
+    """The site's address, from ``html.baseurl`` in the configuration (ends with ``/``)."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    return config["html"]["baseurl"].rstrip("/") + "/"
+
+
+def edition_pages(site: Path, lang: str) -> list[str]:
+    """The pages of one edition that a search engine should know (not search, not the index)."""
+    folder = site / lang
+    return sorted(
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*.html")
+        if not any(part.startswith("_") for part in p.relative_to(folder).parts)
+        and p.name not in {"search.html", "genindex.html"}
+    )
+
+
+def sitemap(site: Path, base: str) -> str:
+    """sitemap.xml: every page of both editions, each with its twin as an hreflang alternate."""
+    pages = {lang: set(edition_pages(site, lang)) for lang in CONFIG if (site / lang).is_dir()}
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">',
+    ]
+    for lang, names in pages.items():
+        for name in sorted(names):
+            lines += ["  <url>", f"    <loc>{escape(base + lang + '/' + name)}</loc>"]
+            for other, other_names in pages.items():
+                if name in other_names:
+                    href = escape(base + other + "/" + name)
+                    lines.append(f'    <xhtml:link rel="alternate" hreflang="{other}" href="{href}"/>')
+            lines.append("  </url>")
+    lines.append("</urlset>")
+    return "\n".join(lines) + "\n"
+
+
+def assemble(langs: list[str], build: Path = BUILD, site: Path = SITE) -> None:
+    """Put the editions built under ``build/<lang>`` into ``site/<lang>``, with the landing
+    pages (tools/landing), the favicon, robots.txt and a sitemap of both editions."""
+    site.mkdir(parents=True, exist_ok=True)
     for lang in langs:
-        target = SITE / lang
+        target = site / lang
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(BUILD / lang / "_build" / "html", target, ignore=shutil.ignore_patterns("reports"))
-    shutil.copy2(ROOT / "tools" / "landing" / "index.html", SITE / "index.html")
-    shutil.copy2(ROOT / "tools" / "landing" / "404.html", SITE / "404.html")
-    (SITE / ".nojekyll").touch()
+        shutil.copytree(build / lang / "_build" / "html", target, ignore=shutil.ignore_patterns("reports"))
+    for page in (ROOT / "tools" / "landing").iterdir():
+        shutil.copy2(page, site / page.name)
+    shutil.copy2(ROOT / "_ext" / "static" / "favicon.svg", site / "favicon.svg")
+    base = site_url()
+    (site / "sitemap.xml").write_text(sitemap(site, base), encoding="utf-8")
+    (site / "robots.txt").write_text(f"User-agent: *\nAllow: /\n\nSitemap: {base}sitemap.xml\n", encoding="utf-8")
+    (site / ".nojekyll").touch()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lang", choices=["es", "en"], action="append", help="edition(s) to build")
     parser.add_argument("--incremental", action="store_true", help="reuse Sphinx's environment")
+    parser.add_argument("--sequential", action="store_true", help="one edition after the other")
     args = parser.parse_args()
     langs = args.lang or ["es", "en"]
     start = time.perf_counter()
-    for lang in langs:
-        build(lang, strict=not args.incremental)
+    strict = not args.incremental
+    if len(langs) > 1 and not args.sequential:
+        # Each notebook runs on one thread: the two editions build at once, one per core.
+        with concurrent.futures.ThreadPoolExecutor(len(langs)) as pool:
+            failures = [f for f in pool.map(lambda lang: build(lang, strict=strict, prefix=True), langs) if f]
+    else:
+        failures = [f for f in (build(lang, strict=strict) for lang in langs) if f]
+    if failures:
+        sys.exit("\n".join(failures))
     assemble(langs)
     print(f"[build] site ready in {time.perf_counter() - start:.0f} s: {SITE}")
     print("[build] view it with: make serve   (or: python -m http.server -d _build/html 8000)")
