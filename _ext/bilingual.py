@@ -7,6 +7,12 @@ It adds to every page:
 * on English pages, a visible notice when the Spanish source has changed since the
   translation was last brought up to date (see ``tools/i18n.py``);
 * MathJax served from the site itself (``_static/mathjax``), so no page needs a CDN;
+* citations and a bibliography in Spanish on Spanish pages (``bibtex_es.py``: the styles
+  ``plain_es`` and ``author_year_es``, which the Spanish configuration names);
+* MathJax only on the pages that hold math of their own (:func:`mathjax_only_with_math`);
+* an "open issue" link that names the edition and page it comes from;
+* on the search page, excerpts without the page's furniture and one result per page and
+  section (``static/search-results.js``);
 * on Spanish pages, a search that ignores accents: "codificacion" finds what
   "codificación" finds (:class:`SpanishSearch`, ``static/spanish-search.js``).
 
@@ -26,6 +32,7 @@ import shutil
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import sphinx
 from docutils import nodes
@@ -37,6 +44,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 import i18n  # noqa: E402  (tools/i18n.py: hashes and front matter of the two editions)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bibtex_es  # noqa: E402  (the Spanish edition's citation and bibliography styles)
 
 LANGUAGES = {"es": "Español", "en": "English"}
 SWITCH_TITLE = {"es": "Read this page in English", "en": "Leer esta página en español"}
@@ -197,14 +207,35 @@ HEADER_BUTTONS_ES = {
 }
 
 
-def translate_header_buttons(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
-    if app.config.bilingual_language != "es":
-        return
+# The issue that the "open issue" button starts names the edition and the page it comes from
+# (sphinx-book-theme's own says "Issue on page /X.html", in English, with no edition).
+ISSUE = {
+    "es": ("[es] Problema en la página «{title}» ({page})",
+           "Edición: española\nPágina: {url}\n\nDescribe aquí el problema."),
+    "en": ("[en] Issue on the page «{title}» ({page})",
+           "Edition: English\nPage: {url}\n\nDescribe the issue here."),
+}
+
+
+def _issue_url(app: Sphinx, pagename: str, context: dict, url: str) -> str:
+    lang = app.config.bilingual_language
+    page = f"{lang}/{pagename}.html"
+    title = html.unescape(re.sub(r"<[^>]+>", "", context.get("title") or "")).strip() or pagename
+    address = context.get("pageurl") or page
+    issue_title, body = (text.format(title=title, page=page, url=address) for text in ISSUE[lang])
+    return f"{url.split('?', 1)[0]}?{urlencode({'title': issue_title, 'body': body}, quote_via=quote)}"
+
+
+def fix_header_buttons(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    """The header buttons in the page's language, and an issue link that names the edition and page."""
+    spanish = app.config.bilingual_language == "es"
 
     def fix(buttons: list[dict]) -> None:
         for button in buttons:
+            if button.get("label") == "source-issues-button" and isinstance(button.get("url"), str):
+                button["url"] = _issue_url(app, pagename, context, button["url"])
             for key in ("tooltip", "text", "label"):
-                if isinstance(button.get(key), str) and button[key] in HEADER_BUTTONS_ES:
+                if spanish and isinstance(button.get(key), str) and button[key] in HEADER_BUTTONS_ES:
                     button[key] = HEADER_BUTTONS_ES[button[key]]
             fix(button.get("buttons", []))
 
@@ -222,12 +253,25 @@ BODY_ES = {
     ">Hide code cell outputs<": ">Ocultar las salidas<",
     ">Show code cell content<": ">Mostrar la celda<",
     ">Hide code cell content<": ">Ocultar la celda<",
-    'aria-label="Toggle hidden content"': 'aria-label="Mostrar u ocultar"',
     '<div class="proof admonition" id="proof">\n<p>Proof. ': '<div class="proof admonition" id="proof">\n<p>Demostración. ',
 }
 
 
+# myst-nb names the <summary> of a hidden cell "Toggle hidden content" whatever it shows
+# ("Show code cell source"): a screen reader then announces a name unlike the visible label
+# (WCAG 2.5.3). Without aria-label its name is the visible label, in the page's language.
+SUMMARY_LABEL = '<summary aria-label="Toggle hidden content">'
+
+
+# docutils gives each bibliography entry the role doc-biblioentry, which DPUB-ARIA 1.1
+# deprecates: assistive technology (and axe-core) then sees no items in the bibliography's
+# role="list", only the links inside its entries. listitem is the role that replaces it.
+BIBLIOENTRY_ROLE = ('role="doc-biblioentry"', 'role="listitem"')
+
+
 def translate_body(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    if "body" in context:
+        context["body"] = context["body"].replace(SUMMARY_LABEL, "<summary>").replace(*BIBLIOENTRY_ROLE)
     if app.config.bilingual_language == "es" and "body" in context:
         for english, spanish in BODY_ES.items():
             context["body"] = context["body"].replace(english, spanish)
@@ -296,6 +340,38 @@ class SpanishSearch(sphinx_search_es.SearchSpanish):
         return self.stemmer.stemWord(canonical_spanish(word))
 
 
+# --------------------------------------------------------------------------- page weight
+
+def mathjax_only_with_math(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    """MathJax (1.3 MB) only on pages with math of their own.
+
+    Sphinx's mathjax extension adds it where the math domain's ``has_equations(page)`` holds,
+    which counts the pages of the page's toctree too: the home page, whose toctree lists the
+    chapters, loaded MathJax to typeset nothing. Runs after it (priority 600 > 500).
+    """
+    if app.builder.format != "html" or "script_files" not in context:
+        return
+    own = app.env.get_domain("math").data["has_equations"].get(pagename, False)
+    if own:
+        return
+    mathjax = {app.config.mathjax_path, f"_static/{app.config.mathjax_path}"}  # as given, as the builder files it
+    context["script_files"][:] = [
+        js for js in context["script_files"]
+        if not (getattr(js, "filename", None) in mathjax
+                or (not getattr(js, "filename", None)
+                    and str(getattr(js, "attributes", {}).get("body", "")).startswith("window.MathJax")))
+    ]
+
+
+# --------------------------------------------------------------------------- search results
+
+def add_search_results_script(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    """``search-results.js`` on the search page: excerpts from the article, not the page's
+    furniture, and one result per page and section."""
+    if pagename == "search":
+        app.builder.add_js_file("search-results.js")
+
+
 # --------------------------------------------------------------------------- Sphinx backport
 
 def _add_inline_js_once() -> None:
@@ -320,12 +396,15 @@ def _add_inline_js_once() -> None:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     _add_inline_js_once()
+    bibtex_es.register()
     app.add_search_language(SpanishSearch)
     app.add_config_value("bilingual_language", "es", "env")
     app.connect("config-inited", config_inited)
     app.connect("html-page-context", html_page_context)
     app.connect("html-page-context", add_page_metadata)
-    app.connect("html-page-context", translate_header_buttons, priority=900)
+    app.connect("html-page-context", fix_header_buttons, priority=900)
+    app.connect("html-page-context", mathjax_only_with_math, priority=600)
+    app.connect("html-page-context", add_search_results_script)
     app.connect("html-page-context", translate_body)
     app.connect("builder-inited", add_spanish_scripts)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

@@ -88,6 +88,9 @@ def test_configurations_differ_only_in_language_keys():
         ("title",), ("author",), ("repository", "path_to_book"), ("sphinx", "local_extensions", "bilingual"),
         ("sphinx", "config", "language"), ("sphinx", "config", "bilingual_language"),
         ("sphinx", "config", "html_theme_options", "search_bar_text"),
+        # The citations' and the bibliography's own words ("and"/"y", "In"/"En"): the Spanish
+        # edition names the Spanish versions of the styles (_ext/bibtex_es.py).
+        ("sphinx", "config", "bibtex_reference_style"), ("sphinx", "config", "bibtex_default_style"),
     ]
     for keys in language_keys:
         a, b = es, en

@@ -8,7 +8,8 @@
  * redone here with accents folded on both sides, so that "atencion" finds the titles and
  * glossary terms that "atención" finds and shows the prose around «atención» rather than a
  * `from atencion import` line. The two functions below are Sphinx 7.4.7's, with only the
- * comparisons changed (marked "fold"); foldSpanish keeps the length of the text, so the
+ * comparisons changed (marked "fold"), and the excerpt taken from the prose, code left out,
+ * when the words are in the prose; foldSpanish keeps the length of the text, so the
  * positions found in the folded text hold in the original.
  */
 "use strict";
@@ -82,15 +83,29 @@
       return results.reverse();
     };
 
-    Search.makeSearchSummary = (htmlText, keywords, anchor) => {
-      const text = Search.htmlToText(htmlText, anchor);
-      if (text === "") return null;
-
+    // The excerpt comes from the prose when the words are there, from the code otherwise:
+    // "atencion" is also the library's name, in code and in the prose's inline code.
+    const withoutCode = (htmlText) => {
+      const doc = new DOMParser().parseFromString(htmlText, "text/html");
+      doc.querySelectorAll("pre, code, .highlight, .cell_input").forEach((el) => el.remove());
+      return doc.documentElement.outerHTML;
+    };
+    const firstMatch = (text, keywords) => {
       const textLower = foldSpanish(text.toLowerCase());  // fold
-      const actualStartPosition = [...keywords]
+      return [...keywords]
         .map((k) => textLower.indexOf(foldSpanish(k.toLowerCase())))  // fold
         .filter((i) => i > -1)
         .slice(-1)[0];
+    };
+
+    Search.makeSearchSummary = (htmlText, keywords, anchor) => {
+      let text = Search.htmlToText(withoutCode(htmlText), anchor);
+      let actualStartPosition = firstMatch(text, keywords);
+      if (actualStartPosition === undefined) {
+        text = Search.htmlToText(htmlText, anchor);
+        actualStartPosition = firstMatch(text, keywords);
+      }
+      if (text === "") return null;
       const startWithContext = Math.max(actualStartPosition - 120, 0);
 
       const top = startWithContext === 0 ? "" : "...";

@@ -9,7 +9,7 @@ party.
 
 Pages are visited once per session (``site_visits``), in a fresh browser context per
 edition, and what each visit saw (third-party requests, JavaScript errors, MathJax's work, the
-rendered HTML) is shared by the tests that need it: that keeps the whole suite fast
+rendered HTML, axe-core's findings) is shared by the tests that need it: that keeps the whole suite fast
 while every page of both editions is checked.
 """
 
@@ -252,6 +252,44 @@ async (timeoutMs) => {
 """
 
 
+# axe-core, pinned in package.json (npm ci installs it), run on every page the sweep visits.
+AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.1 A and AA, and axe's best practices; only violations come back.
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
+    "resultTypes": ["violations"],
+}
+_AXE_RUN_JS = r"""
+async (options) => {
+  const results = await axe.run(document, options);
+  return results.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map((n) => ({target: n.target.join(" "), impact: n.impact,
+                               html: n.html.slice(0, 160), summary: (n.failureSummary || "").slice(0, 300)})),
+  }));
+}
+"""
+
+# Controls whose visible label is not part of their accessible name (WCAG 2.5.3, label in
+# name): a speech-input user says what they see, a screen reader announces something else.
+_LABEL_IN_NAME_JS = r"""
+() => {
+  const found = [];
+  const controls = document.querySelectorAll(
+    "a[aria-label], button[aria-label], summary[aria-label], [role=button][aria-label], [role=link][aria-label]");
+  for (const el of controls) {
+    if (el.checkVisibility && !el.checkVisibility()) continue;
+    const visible = el.innerText.replace(/\s+/g, " ").trim();
+    const name = el.getAttribute("aria-label").replace(/\s+/g, " ").trim();
+    if (visible && !name.toLowerCase().includes(visible.toLowerCase())) {
+      found.push({visible, name, html: el.outerHTML.slice(0, 160)});
+    }
+  }
+  return found;
+}
+"""
+
+
 @dataclass
 class Visit:
     """What one load of one page saw."""
@@ -300,6 +338,10 @@ class _Tab:
         visit = self.visit
         self.page.wait_for_load_state("load")
         visit.report = self.page.evaluate(_AFTER_LOAD_JS, MATHJAX_TIMEOUT_MS)
+        visit.report["label_not_in_name"] = self.page.evaluate(_LABEL_IN_NAME_JS)
+        if AXE_JS.is_file():  # else test_site_a11y.py fails and says to run `npm ci`
+            self.page.add_script_tag(path=str(AXE_JS))
+            visit.report["axe"] = self.page.evaluate(_AXE_RUN_JS, AXE_OPTIONS)
         return visit
 
 

@@ -94,6 +94,36 @@ def test_internal_links_and_anchors_resolve(site_dir, html_tree):
         pytest.fail(f"{len(problems)} broken internal links:\n" + "\n".join(problems), pytrace=False)
 
 
+# Pages that no link needs to reach: the 404 page, which the server shows for a missing address.
+UNLINKED_BY_DESIGN = {"404.html"}
+
+
+def test_every_page_is_reachable_from_the_landing_page(site_dir, html_tree):
+    """Every page of the site can be reached from the landing page by links a reader can follow
+    (``<a href>``, a form's action). Sphinx's genindex.html could not: only a ``<link
+    rel="index">`` in each page's head and the language switch of its own twin led to it."""
+    site = site_dir.resolve()
+    all_pages = {p.resolve() for p in site_pages(site)}
+    reached, todo = set(), [(site / "index.html").resolve()]
+    while todo:
+        page = todo.pop()
+        if page in reached or page not in all_pages:
+            continue
+        reached.add(page)
+        for node in html_tree(page).iter():
+            if node.tag not in {"a", "area", "form"}:
+                continue
+            for _, url in _urls(node):
+                found = _target(site, page, url) if url and url != "#" else None
+                if found is not None and found[0].resolve() not in reached:
+                    todo.append(found[0].resolve())
+    orphans = sorted(p.relative_to(site).as_posix() for p in all_pages - reached)
+    orphans = [o for o in orphans if o not in UNLINKED_BY_DESIGN]
+    if orphans:
+        pytest.fail("pages that no chain of links from the landing page reaches:\n"
+                    + "\n".join(f"  {o}" for o in orphans), pytrace=False)
+
+
 def test_images_have_alt_text(site_dir, html_tree):
     """Every <img> of the book's pages has a non-empty alt text."""
     site = site_dir.resolve()

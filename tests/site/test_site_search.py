@@ -197,3 +197,46 @@ def test_browser_and_index_stem_spanish_alike(page, server):
     assert not differ, "stems that differ (word, browser, index): " + repr(differ)
     folded = [(w, python.stem(w)) for w in STEM_PROBES if python.stem(w) != python.stem(bilingual.canonical_spanish(w))]
     assert not folded, "words whose stem depends on their accents: " + repr(folded)
+
+
+# The page's furniture, as it reads in each edition: the header's buttons and language switch,
+# the printed table of contents' title, the hidden cells' labels.
+FURNITURE = {
+    "es": re.compile(r"\bEnglish\b|\bContenido\b|Repositorio|Sugerir un cambio|Abrir un problema|Mostrar el código|Ocultar el código"),
+    "en": re.compile(r"\bEspañol\b|\bContents\b|Repository|Suggest edit|Open issue|Show code cell|Hide code cell"),
+}
+EXCERPT_QUERIES = {"es": ["atencion", "posiciones", "cabezas"], "en": ["attention", "positions", "heads"]}
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_search_excerpts_show_the_article_not_the_page_furniture(lang, page, server):
+    """The excerpt under a result is prose from the page, not "English … Contenido" or "Repository
+    Suggest edit" from its header."""
+    problems = []
+    for query in EXCERPT_QUERIES[lang]:
+        results = search_results(page, server, lang, query)
+        assert any(r["summary"] for r in results), f"{query!r} shows no excerpt"
+        for r in results:
+            if FURNITURE[lang].search(r["summary"]):
+                problems.append(f"  {query!r} -> {r['page']}{r['anchor']}: {r['summary'][:120]!r}")
+    if problems:
+        pytest.fail(f"{lang}: excerpts showing page furniture:\n" + "\n".join(problems), pytrace=False)
+
+
+TITLE_QUERIES = {"es": ["codificación posicional", "auto-atención enmascarada", "cabezas de atención"],
+                 "en": ["positional encoding", "masked self-attention", "attention heads"]}
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_a_page_is_listed_once_for_its_title(lang, page, server):
+    """A query that matches a chapter's title lists the chapter once (not "4. X" and "4. X > X")."""
+    problems = []
+    for query in TITLE_QUERIES[lang]:
+        results = search_results(page, server, lang, query)
+        assert results, f"{query!r} finds nothing"
+        seen = [(r["page"], r["anchor"]) for r in results]
+        repeated = sorted({s for s in seen if seen.count(s) > 1})
+        if repeated:
+            problems.append(f"  {query!r}: listed more than once: {repeated}")
+    if problems:
+        pytest.fail(f"{lang}:\n" + "\n".join(problems), pytrace=False)
