@@ -192,3 +192,51 @@ def test_attention_heatmap_vmax_sets_the_scale_and_the_text_colours():
     assert ax.images[0].norm.vmax == 1.0
     assert [t.get_color() for t in ax.texts] == ["white", "white"]  # both below half of vmax
     plt.close(fig)
+
+
+def test_plot_training_two_panels_with_seed_bands_and_chance():
+    from atencion.plot import PALETTE, plot_training
+
+    one = {"loss": [2.0, 1.0, 0.5], "val_accuracy": [0.3, 0.6, 0.9]}
+    seeds = [{"loss": [2.0, 1.5, 1.0], "val_accuracy": [0.2, 0.4, 0.5]},
+             {"loss": [2.0, 1.1, 0.8], "val_accuracy": [0.3, 0.5, 0.7]}]
+    fig = plot_training({"a": one, "b": seeds}, labels={"a": "A", "b": "B"}, chance=0.1, lang="en")
+    ax_loss, ax_metric = fig.axes
+    assert ax_loss.get_yscale() == "log"
+    assert [ax_loss.get_title(), ax_metric.get_title()] == ["Training loss", "Validation accuracy"]
+    lines = {line.get_label(): line for line in ax_metric.get_lines()}
+    np.testing.assert_allclose(lines["B"].get_ydata(), [0.25, 0.45, 0.6])  # mean over seeds
+    assert lines["A"].get_color() == PALETTE["blue"]
+    assert len(ax_metric.collections) == 1  # a min–max band for the seeds only
+    np.testing.assert_allclose(ax_loss.get_lines()[-1].get_ydata(), np.log(10))  # uniform prediction
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["A", "B", "chance"]
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"labels": {}}, ValueError, "labels"),
+        ({"labels": {"a": "A"}, "colors": {}}, ValueError, "colors"),
+        ({"labels": {"a": "A"}, "chance": 1.5}, ValueError, "chance"),
+        ({"labels": {"a": "A"}, "metric_key": "val_bleu"}, ValueError, "val_bleu"),
+        ({"labels": {"a": "A"}, "lang": "fr"}, ValueError, "lang"),
+    ],
+)
+def test_plot_training_bad_input(kwargs, error, match):
+    from atencion.plot import plot_training
+
+    with pytest.raises(error, match=match):
+        plot_training({"a": {"loss": [1.0], "val_accuracy": [0.5]}}, **kwargs)
+
+
+def test_plot_band_draws_the_mean_and_the_spread():
+    from atencion.plot import plot_band
+
+    _, ax = plt.subplots()
+    plot_band(ax, [1, 2, 3], torch.tensor([[0.0, 1.0, 2.0], [2.0, 3.0, 4.0]]), color="C0", label="m", marker="o")
+    (line,) = ax.get_lines()
+    np.testing.assert_allclose(line.get_ydata(), [1.0, 2.0, 3.0])
+    assert line.get_label() == "m" and line.get_marker() == "o"
+    assert len(ax.collections) == 1
+    with pytest.raises(ValueError, match="curves"):
+        plot_band(ax, [1, 2], np.zeros((2, 3)), color="C0")

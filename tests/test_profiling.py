@@ -44,3 +44,13 @@ def test_median_time():
         median_time(lambda: None, repeats=0)
     with pytest.raises(TypeError, match="fn"):
         peak_memory(3)
+
+
+def test_timings_returns_every_repeat_after_the_warmup():
+    from atencion.profiling import timings
+
+    calls = []
+    times = timings(lambda: calls.append(1), repeats=4, warmup=2)
+    assert len(times) == 4 and len(calls) == 6 and all(t >= 0 for t in times)
+    with pytest.raises(ValueError, match="warmup"):
+        timings(lambda: None, warmup=-1)

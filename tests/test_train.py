@@ -218,3 +218,34 @@ def test_fit_steps_the_scheduler_once_per_batch():
     assert history["lr"] == pytest.approx([0.4, 0.7])
     with pytest.raises(TypeError, match="scheduler"):
         fit(model, optimizer, lambda m, b: m(b).sum(), batches, epochs=1, scheduler=0.1)
+
+
+def test_shuffled_batches_is_the_seeded_permutation_cut_in_batches():
+    from atencion.train import shuffled_batches
+
+    x, y = torch.arange(10), torch.arange(10) * 2
+    batches = shuffled_batches(x, y, batch_size=4, generator=torch.Generator().manual_seed(3))
+    g = torch.Generator().manual_seed(3)
+    for epoch in range(2):  # a new order each epoch, the same as drawing it by hand
+        order = torch.randperm(10, generator=g)
+        got = batches(epoch)
+        assert [len(b[0]) for b in got] == [4, 4, 2]
+        for (bx, by), rows in zip(got, order.split(4)):
+            assert torch.equal(bx, x[rows]) and torch.equal(by, y[rows])
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, error, match",
+    [
+        ((), {"batch_size": 2}, ValueError, "tensors"),
+        ((torch.zeros(3), torch.zeros(4)), {"batch_size": 2}, ValueError, "same number of rows"),
+        ((torch.zeros(3),), {"batch_size": 0}, ValueError, "batch_size"),
+        ((torch.zeros(3),), {"batch_size": 2, "generator": 0}, TypeError, "generator"),
+        (([1, 2],), {"batch_size": 2}, TypeError, "tensors"),
+    ],
+)
+def test_shuffled_batches_bad_input(args, kwargs, error, match):
+    from atencion.train import shuffled_batches
+
+    with pytest.raises(error, match=match):
+        shuffled_batches(*args, **kwargs)

@@ -2,7 +2,70 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import torch
 from torch import Tensor
+
+LANGS = ("es", "en")  # the book's editions
+
+
+def check_lang(lang: object) -> str:
+    """``lang`` if it is one of the book's editions, else a ``ValueError``."""
+    if lang not in LANGS:
+        raise ValueError(f"lang: expected one of {LANGS!r}, got {lang!r}")
+    return lang  # type: ignore[return-value]
+
+
+def check_tensor(x: object, name: str) -> Tensor:
+    """``x`` if it is a tensor, else a ``TypeError`` naming ``name``."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor, got {type(x).__name__}")
+    return x
+
+
+def check_mask(mask: object, target: torch.Size, axes: str, name: str = "mask") -> Tensor:
+    """``mask`` if it is a bool (``True`` = allowed) or floating (added to the scores)
+    tensor broadcastable to ``target``; ``axes`` names the target's dimensions."""
+    mask = check_tensor(mask, name)
+    if mask.dtype != torch.bool and not mask.is_floating_point():
+        raise TypeError(
+            f"{name}: expected dtype torch.bool (True = allowed) or a floating dtype "
+            f"(added to the scores), got {mask.dtype}"
+        )
+    try:
+        ok = torch.broadcast_shapes(mask.shape, target) == target
+    except RuntimeError:
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"{name}: expected a tensor broadcastable to {tuple(target)} {axes}, got shape {tuple(mask.shape)}"
+        )
+    return mask
+
+
+def check_key_mask(key_mask: object, B: int, S: int, name: str = "key_mask") -> Tensor:
+    """``key_mask`` if it is a ``(B, S)`` bool tensor (``True`` = real key)."""
+    if not isinstance(key_mask, Tensor) or key_mask.dtype != torch.bool:
+        got = key_mask.dtype if isinstance(key_mask, Tensor) else type(key_mask).__name__
+        raise TypeError(f"{name}: expected a bool tensor (B, S) with True = real key, got {got}")
+    if key_mask.shape != (B, S):
+        raise ValueError(f"{name}: expected shape ({B}, {S}), got {tuple(key_mask.shape)}")
+    return key_mask
+
+
+def check_int_type(value: object, name: str) -> int:
+    """``value`` if it is an int (not a bool), else a ``TypeError``; the range is the caller's."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
+    return value
+
+
+def check_positive_float(value: object, name: str) -> float:
+    """``value`` as a float if it is a real number > 0, else a ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name}: expected a positive float, got {value!r}")
+    return float(value)
 
 
 def check_int(value: object, name: str, *, minimum: int = 1) -> int:
@@ -54,3 +117,141 @@ def reject_key_padding_mask(key_padding_mask: object) -> None:
             "key_mask (B, S) is True at real keys, like every mask in the book. Convert with "
             "key_mask=~key_padding_mask"
         )
+
+
+def check_tokens(x: object, name: str, shape: str) -> Tensor:
+    """``x`` if it is a 2-D ``torch.long`` tensor of token ids (``shape`` names its axes)."""
+    if not isinstance(x, Tensor) or x.dtype != torch.long:
+        got = x.dtype if isinstance(x, Tensor) else type(x).__name__
+        raise TypeError(f"{name}: expected a torch.long tensor {shape}, got {got}")
+    if x.dim() != 2:
+        raise ValueError(f"{name}: expected shape {shape}, got {tuple(x.shape)}")
+    return x
+
+
+def check_date(date: object, name: str = "date") -> dt.date:
+    """``date`` if it is a ``datetime.date`` (not a datetime) with a four-digit year."""
+    if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
+        raise TypeError(f"{name}: expected a datetime.date, got {type(date).__name__}")
+    if not 1000 <= date.year <= 9999:
+        raise ValueError(f"{name}: expected a year in [1000, 9999], got {date.year}")
+    return date
+
+
+def check_graph(x: object, adjacency: object, in_features: int) -> tuple[Tensor, Tensor, bool]:
+    """Validate ``x (B, N, F)`` or ``(N, F)`` and a matching adjacency; return batched
+    tensors and whether the input was unbatched."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"x: expected a torch.Tensor (B, N, in_features) or (N, in_features), got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"x: expected a floating tensor, got dtype {x.dtype}")
+    if x.dim() not in (2, 3) or x.shape[-1] != in_features:
+        raise ValueError(
+            f"x: expected shape (B, N, {in_features}) or (N, {in_features}), got {tuple(x.shape)}"
+        )
+    if not isinstance(adjacency, Tensor):
+        raise TypeError(f"adjacency: expected a torch.Tensor (N, N) or (B, N, N), got {type(adjacency).__name__}")
+    unbatched = x.dim() == 2
+    N = x.shape[-2]
+    if adjacency.dim() not in (2, 3) or adjacency.shape[-2:] != (N, N) or (
+        adjacency.dim() == 3 and adjacency.shape[0] not in (1, x.shape[0] if not unbatched else 1)
+    ):
+        raise ValueError(
+            f"adjacency: expected shape ({N}, {N}) or (B, {N}, {N}) matching x of shape "
+            f"{tuple(x.shape)}, got {tuple(adjacency.shape)}"
+        )
+    if unbatched:
+        x = x[None]
+    if adjacency.dim() == 2:
+        adjacency = adjacency[None]
+    return x, adjacency, unbatched
+
+
+def check_features(x: object, d: int) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"x: expected a torch.Tensor (..., {d}), got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"x: expected a floating tensor (..., {d}), got dtype {x.dtype}")
+    if x.dim() == 0 or x.shape[-1] != d:
+        raise ValueError(f"x: expected shape (..., {d}) (last dim = features), got {tuple(x.shape)}")
+    return x
+
+
+def check_even(d: object, name: str) -> int:
+    check_int(d, name)
+    if d % 2:
+        raise ValueError(f"{name}: expected an even size (components come in sin/cos pairs), got {d}")
+    return d
+
+
+def check_query_keys(query: object, keys: object) -> tuple[int, int]:
+    """Validate ``query (B, [T,] Dq)`` and ``keys (B, S, Dk)``; return ``(Dq, Dk)``."""
+    for name, x, dims, shape in (("query", query, (2, 3), "(B, Dq) or (B, T, Dq)"),
+                                 ("keys", keys, (3,), "(B, S, Dk)")):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}: expected a torch.Tensor {shape}, got {type(x).__name__}")
+        if not x.is_floating_point():
+            raise TypeError(f"{name}: expected a floating tensor {shape}, got dtype {x.dtype}")
+        if x.dim() not in dims:
+            raise ValueError(f"{name}: expected shape {shape}, got {tuple(x.shape)}")
+    if query.shape[0] != keys.shape[0]:
+        raise ValueError(
+            f"keys: expected batch size B = {query.shape[0]} (as query), got shape {tuple(keys.shape)}"
+        )
+    return query.shape[-1], keys.shape[2]
+
+
+def check_lengths(lengths: object, B: int, S: int) -> Tensor:
+    if not isinstance(lengths, Tensor) or lengths.dtype != torch.long:
+        got = lengths.dtype if isinstance(lengths, Tensor) else type(lengths).__name__
+        raise TypeError(f"src_lengths: expected a torch.long tensor ({B},), got {got}")
+    if lengths.shape != (B,):
+        raise ValueError(f"src_lengths: expected shape ({B},), got {tuple(lengths.shape)}")
+    if B > 0 and (int(lengths.min()) < 1 or int(lengths.max()) > S):
+        raise ValueError(f"src_lengths: expected values in [1, {S}], got {lengths.tolist()}")
+    return lengths
+
+
+def check_qkv(query: object, key: object, value: object) -> tuple[int, int]:
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor) or not t.is_floating_point():
+            raise TypeError(f"{name}: expected a floating torch.Tensor (..., L, d), got {getattr(t, 'dtype', type(t).__name__)}")
+        if t.dim() < 2:
+            raise ValueError(f"{name}: expected at least 2 dimensions (..., L, d), got {tuple(t.shape)}")
+    if key.shape[:-1] != query.shape[:-1] or key.shape[-1] != query.shape[-1] or value.shape[:-1] != key.shape[:-1]:
+        raise ValueError(
+            f"query, key, value: expected (..., L, d), (..., L, d), (..., L, d_v) with the same L, got "
+            f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}"
+        )
+    return query.shape[-2], query.shape[-1]
+
+
+def check_prediction_pair(predictions: object, targets: object) -> None:
+    for name, x in (("predictions", predictions), ("targets", targets)):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}: expected a torch.Tensor, got {type(x).__name__}")
+    if targets.is_floating_point():
+        raise TypeError(f"targets: expected integer class ids, got dtype {targets.dtype}")
+
+
+def check_nonnegative_float(value: object, name: str) -> float:
+    """``value`` as a float if it is a real number >= 0, else a ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ValueError(f"{name}: expected a float >= 0, got {value!r}")
+    return float(value)
+
+
+def check_probability(value: object, name: str) -> float:
+    """``value`` as a float if it is a probability in (0, 1], else a ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise ValueError(f"{name}: expected a probability in (0, 1], got {value!r}")
+    return float(value)
+
+
+def check_indices(values: object, n: int, name: str) -> list[int]:
+    """``values`` as a list if every one is an int index in ``[0, n)``, else a ``ValueError``."""
+    values = list(values)  # type: ignore[call-overload]
+    bad = [i for i in values if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n]
+    if bad:
+        raise ValueError(f"{name}: expected indices in [0, {n - 1}], got {bad}")
+    return values

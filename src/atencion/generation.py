@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ._checks import check_bool, check_int
+from ._checks import check_bool, check_int, check_positive_float, check_probability
 
 __all__ = ["filter_logits", "sample_next", "generate"]
 
@@ -28,10 +28,9 @@ def filter_logits(logits: Tensor, *, temperature: float = 1.0, top_k: int | None
     """
     if not isinstance(logits, Tensor) or not logits.is_floating_point() or logits.dim() != 2:
         raise ValueError(f"logits: expected a floating tensor (B, V), got {getattr(logits, 'shape', type(logits).__name__)}")
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
-        raise ValueError(f"temperature: expected a positive number, got {temperature!r}")
-    if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not 0 < top_p <= 1):
-        raise ValueError(f"top_p: expected a probability in (0, 1], got {top_p!r}")
+    check_positive_float(temperature, "temperature")
+    if top_p is not None:
+        check_probability(top_p, "top_p")
     logits = logits / temperature
     if top_k is not None:
         check_int(top_k, "top_k")

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import check_bool, check_dropout, check_int
+from ._checks import check_bool, check_dropout, check_graph, check_int, check_nonnegative_float
 from .functional import masked_softmax
 from .masks import adjacency_mask
 
@@ -63,35 +63,6 @@ def edges_to_adjacency(
     if symmetric:
         adjacency[edges[:, 1], edges[:, 0]] = True
     return adjacency
-
-
-def _check_graph(x: object, adjacency: object, in_features: int) -> tuple[Tensor, Tensor, bool]:
-    """Validate ``x (B, N, F)`` or ``(N, F)`` and a matching adjacency; return batched
-    tensors and whether the input was unbatched."""
-    if not isinstance(x, Tensor):
-        raise TypeError(f"x: expected a torch.Tensor (B, N, in_features) or (N, in_features), got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(f"x: expected a floating tensor, got dtype {x.dtype}")
-    if x.dim() not in (2, 3) or x.shape[-1] != in_features:
-        raise ValueError(
-            f"x: expected shape (B, N, {in_features}) or (N, {in_features}), got {tuple(x.shape)}"
-        )
-    if not isinstance(adjacency, Tensor):
-        raise TypeError(f"adjacency: expected a torch.Tensor (N, N) or (B, N, N), got {type(adjacency).__name__}")
-    unbatched = x.dim() == 2
-    N = x.shape[-2]
-    if adjacency.dim() not in (2, 3) or adjacency.shape[-2:] != (N, N) or (
-        adjacency.dim() == 3 and adjacency.shape[0] not in (1, x.shape[0] if not unbatched else 1)
-    ):
-        raise ValueError(
-            f"adjacency: expected shape ({N}, {N}) or (B, {N}, {N}) matching x of shape "
-            f"{tuple(x.shape)}, got {tuple(adjacency.shape)}"
-        )
-    if unbatched:
-        x = x[None]
-    if adjacency.dim() == 2:
-        adjacency = adjacency[None]
-    return x, adjacency, unbatched
 
 
 class GraphAttention(nn.Module):
@@ -134,8 +105,7 @@ class GraphAttention(nn.Module):
         self.heads = check_int(heads, "heads")
         for name, flag in (("concat", concat), ("add_self_loops", add_self_loops), ("bias", bias)):
             check_bool(flag, name)
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)) or negative_slope < 0:
-            raise ValueError(f"negative_slope: expected a float >= 0, got {negative_slope!r}")
+        check_nonnegative_float(negative_slope, "negative_slope")
         self.concat, self.add_self_loops = concat, add_self_loops
         self.negative_slope = float(negative_slope)
         self.dropout = check_dropout(dropout)
@@ -161,7 +131,7 @@ class GraphAttention(nn.Module):
         return F.leaky_relu(e_dst[..., :, None] + e_src[..., None, :], self.negative_slope)
 
     def forward(self, x: Tensor, adjacency: Tensor) -> tuple[Tensor, Tensor]:
-        x, adjacency, unbatched = _check_graph(x, adjacency, self.in_features)
+        x, adjacency, unbatched = check_graph(x, adjacency, self.in_features)
         B, N, _ = x.shape
         H, Fo = self.heads, self.out_features
         z = self.lin(x).view(B, N, H, Fo).transpose(1, 2)  # (B, H, N, F')

@@ -25,9 +25,23 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import check_bool, check_dropout, check_int, check_sequence, reject_key_padding_mask
-from .functional import _check_mask, masked_softmax, scaled_dot_product_attention
-from .positional import RelativePositionEmbedding, RotaryEmbedding, relative_attention
+from ._checks import (
+    check_bool,
+    check_dropout,
+    check_indices,
+    check_int,
+    check_mask,
+    check_sequence,
+    reject_key_padding_mask,
+)
+from .functional import (
+    combine_masks,
+    fused_attention,
+    masked_softmax,
+    relative_attention,
+    scaled_dot_product_attention,
+)
+from .positional import RelativePositionEmbedding, RotaryEmbedding
 
 __all__ = ["MultiHeadAttention", "KVCache", "CollaborativeAttention", "ablate_heads"]
 
@@ -134,8 +148,33 @@ class MultiHeadAttention(nn.Module):
             else:
                 k, v = F.linear(key, w_k, b_k), F.linear(value, w_v, b_v)
         B = query.shape[0]
-        split = lambda t: t.view(B, t.shape[1], self.num_heads, self.d_head).transpose(1, 2)
+
+        def split(t: Tensor) -> Tensor:  # (B, n, d_model) -> (B, h, n, d_head)
+            return t.view(B, t.shape[1], self.num_heads, self.d_head).transpose(1, 2)
+
         return split(q), split(k), split(v)  # (B, h, L, d_head), (B, h, S, d_head) x 2
+
+    def _check_inputs(
+        self, query: Tensor, key: Tensor | None, value: Tensor | None, cache: KVCache | None
+    ) -> tuple[Tensor, Tensor]:
+        """Keys and values (defaulting to the queries), checked against the queries and the cache."""
+        if cache is not None:
+            if not isinstance(cache, KVCache):
+                raise TypeError(f"cache: expected a KVCache, got {type(cache).__name__}")
+            if key is not None or value is not None:
+                raise ValueError("cache: only for self-attention (leave key and value as None)")
+            if len(cache) and cache.keys.shape[0] != query.shape[0]:
+                raise ValueError(f"cache: holds a batch of {cache.keys.shape[0]}, got queries for {query.shape[0]}")
+        key = query if key is None else key
+        value = key if value is None else value
+        for name, x in (("query", query), ("key", key), ("value", value)):
+            check_sequence(x, name, self.d_model)
+        if key.shape[0] != query.shape[0] or value.shape[:2] != key.shape[:2]:
+            raise ValueError(
+                f"key, value: expected shapes (B={query.shape[0]}, S, d_model) with the same S, got "
+                f"{tuple(key.shape)} and {tuple(value.shape)}"
+            )
+        return key, value
 
     def forward(
         self,
@@ -151,80 +190,32 @@ class MultiHeadAttention(nn.Module):
         key_padding_mask: object = None,
     ) -> tuple[Tensor, Tensor | None]:
         reject_key_padding_mask(key_padding_mask)
-        if cache is not None:
-            if not isinstance(cache, KVCache):
-                raise TypeError(f"cache: expected a KVCache, got {type(cache).__name__}")
-            if key is not None or value is not None:
-                raise ValueError("cache: only for self-attention (leave key and value as None)")
-        key = query if key is None else key
-        value = key if value is None else value
-        check_sequence(query, "query", self.d_model)
-        check_sequence(key, "key", self.d_model)
-        check_sequence(value, "value", self.d_model)
+        key, value = self._check_inputs(query, key, value, cache)
+        if self.relative is not None and attn_bias is not None:
+            raise ValueError("attn_bias: not supported together with relative position embeddings")
+        if self.relative is not None and self.training and self.dropout > 0:
+            raise ValueError("dropout: not supported together with relative position embeddings")
         B, L, _ = query.shape
-        past = 0 if cache is None else len(cache)
-        S = key.shape[1] + past
-        if key.shape[0] != B or value.shape[:2] != key.shape[:2]:
-            raise ValueError(
-                f"key, value: expected shapes (B={B}, S, d_model) with the same S, got "
-                f"{tuple(key.shape)} and {tuple(value.shape)}"
-            )
+        S = key.shape[1] + (0 if cache is None else len(cache))
         target = torch.Size((B, self.num_heads, L, S))
-        allowed = None if mask is None else _check_mask(mask, target, "(B, h, L, S)")
-        if allowed is not None and allowed.dtype != torch.bool:
-            raise TypeError(f"mask: expected a bool tensor (True = allowed), got {allowed.dtype}; use attn_bias for additive masks")
-        if key_mask is not None:
-            if not isinstance(key_mask, Tensor) or key_mask.dtype != torch.bool:
-                raise TypeError("key_mask: expected a bool tensor (B, S), True at real keys")
-            if key_mask.shape != (B, S):
-                raise ValueError(f"key_mask: expected shape ({B}, {S}), got {tuple(key_mask.shape)}")
-            real = key_mask[:, None, None, :]  # (B, 1, 1, S)
-            allowed = real if allowed is None else allowed & real
-        if attn_bias is not None:
-            attn_bias = _check_mask(attn_bias, target, "(B, h, L, S)")
-            if not attn_bias.is_floating_point():
-                raise TypeError(f"attn_bias: expected a floating tensor, got {attn_bias.dtype}")
-        combined = allowed
-        if attn_bias is not None:  # one additive mask: bias where allowed, -inf elsewhere
-            combined = attn_bias.to(query.dtype)
-            if allowed is not None:
-                combined = combined.masked_fill(~allowed, float("-inf"))
+        combined = combine_masks(mask, key_mask, attn_bias, target=target, dtype=query.dtype)
 
-        q, k, v = self._project(query, key, value)  # (B, h, L, d_head), (B, h, S - past, d_head) x 2
+        q, k, v = self._project(query, key, value)  # (B, h, L, d_head), (B, h, S - len(cache), d_head) x 2
         if self.rotary is not None:
-            new = torch.arange(S - L, S, device=q.device)  # positions of the queries
+            new = torch.arange(S - L, S, device=q.device)  # positions of the new tokens
             q, k = self.rotary(q, k, q_positions=new, k_positions=new if cache is not None else None)
         if cache is not None:
-            if past and cache.keys.shape[0] != B:
-                raise ValueError(f"cache: holds a batch of {cache.keys.shape[0]}, got queries for {B}")
             k, v = cache.append(k, v)  # (B, h, S, d_head)
         p = self.dropout if self.training else 0.0
         if self.relative is not None:
-            if attn_bias is not None:
-                raise ValueError("attn_bias: not supported together with relative position embeddings")
             rel_k, rel_v = self.relative(L, S)  # (L, S, d_head) each
             heads, weights = relative_attention(q, k, v, rel_k, rel_v, combined)
-            if self.training and p > 0:
-                raise ValueError("dropout: not supported together with relative position embeddings")
-            weights = weights if need_weights else None
-        elif need_weights:
+        elif need_weights:  # the readable path: the weights of every head
             heads, weights = scaled_dot_product_attention(q, k, v, combined, dropout_p=p, training=self.training)
-        else:
-            if combined is not None and combined.dtype == torch.bool:
-                # Depending on its version and backend, PyTorch's kernel may give NaN for a query with
-                # no allowed key; ours always gives 0.
-                empty = ~combined.any(-1, keepdim=True)
-                combined = combined | empty
-            else:
-                empty = None if combined is None else torch.isneginf(combined).all(-1, keepdim=True)
-                if empty is not None:
-                    combined = combined.masked_fill(empty, 0.0)
-            heads = F.scaled_dot_product_attention(q, k, v, attn_mask=combined, dropout_p=p)
-            if empty is not None:
-                heads = heads.masked_fill(empty, 0.0)
-            weights = None
+        else:  # PyTorch's fused kernel
+            heads, weights = fused_attention(q, k, v, combined, dropout_p=p), None
         concat = heads.transpose(1, 2).reshape(B, L, self.d_model)  # (B, L, h d_head)
-        return self.out_proj(concat), weights  # (B, L, d_model), (B, h, L, S) or None
+        return self.out_proj(concat), (weights if need_weights else None)  # (B, h, L, S) or None
 
     def extra_repr(self) -> str:
         return f"d_model={self.d_model}, num_heads={self.num_heads}, dropout={self.dropout}"
@@ -267,7 +258,7 @@ class CollaborativeAttention(nn.Module):
         q, k = self.W_q(x), self.W_k(x)  # (B, L, d_shared) each, shared by the heads
         scores = torch.einsum("bld,hd,bsd->bhls", q, self.mix, k) / math.sqrt(self.d_shared)  # (B, h, L, L)
         if mask is not None:
-            mask = _check_mask(mask, scores.shape, "(B, h, L, L)")
+            mask = check_mask(mask, scores.shape, "(B, h, L, L)")
         v = self.W_v(x).view(B, L, self.num_heads, self.d_head).transpose(1, 2)  # (B, h, L, d_head)
         weights = masked_softmax(scores, mask)  # (B, h, L, L)
         heads = weights @ v  # (B, h, L, d_head)
@@ -283,10 +274,7 @@ def ablate_heads(attention: MultiHeadAttention, heads: Iterable[int]) -> MultiHe
     """
     if not isinstance(attention, MultiHeadAttention):
         raise TypeError(f"attention: expected a MultiHeadAttention, got {type(attention).__name__}")
-    heads = list(heads)
-    bad = [m for m in heads if isinstance(m, bool) or not isinstance(m, int) or not 0 <= m < attention.num_heads]
-    if bad:
-        raise ValueError(f"heads: expected head indices in [0, {attention.num_heads - 1}], got {bad}")
+    heads = check_indices(heads, attention.num_heads, "heads")
     ablated = copy.deepcopy(attention)
     with torch.no_grad():
         for m in heads:

@@ -1,11 +1,23 @@
-"""Boolean attention masks (``True`` = attention allowed): padding, causal, graphs and grids."""
+"""Boolean attention masks (``True`` = attention allowed): padding, causal, graphs, grids,
+and the sparse patterns of Child et al. (2019):
+
+- :func:`local_mask`: query ``i`` sees keys ``j`` with ``i - window < j <= i``
+  (causal) -- exactly ``window`` keys, itself included -- or ``|i - j| < window``;
+- :func:`strided_mask` / :func:`fixed_mask`: the two factorised patterns of the
+  Sparse Transformer, each the union of a local and a "summary" component.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
 
-__all__ = ["padding_mask", "causal_mask", "key_padding_to_attention_mask", "adjacency_mask", "grid_mask"]
+from ._checks import check_bool, check_int, check_int_type
+
+__all__ = [
+    "padding_mask", "causal_mask", "key_padding_to_attention_mask", "adjacency_mask", "grid_mask",
+    "local_mask", "strided_mask", "fixed_mask",
+]
 
 
 def padding_mask(lengths: Tensor, max_len: int | None = None) -> Tensor:
@@ -29,9 +41,7 @@ def padding_mask(lengths: Tensor, max_len: int | None = None) -> Tensor:
     longest = int(lengths.max()) if lengths.numel() > 0 else 0
     if max_len is None:
         max_len = longest
-    elif isinstance(max_len, bool) or not isinstance(max_len, int):
-        raise TypeError(f"max_len: expected an int or None, got {type(max_len).__name__}")
-    elif max_len < longest:
+    elif check_int_type(max_len, "max_len") < longest:
         raise ValueError(f"max_len: expected max_len >= max(lengths) = {longest}, got {max_len}")
     positions = torch.arange(max_len, device=lengths.device)  # (S,)
     return positions[None, :] < lengths[:, None]  # (B, S)
@@ -49,8 +59,7 @@ def causal_mask(L: int, S: int | None = None, *, device: torch.device | str | No
     if S is None:
         S = L
     for name, n in (("L", L), ("S", S)):
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise TypeError(f"{name}: expected an int, got {type(n).__name__}")
+        check_int_type(n, name)
         if n < 0:
             raise ValueError(f"{name}: expected a non-negative int, got {n}")
     i = torch.arange(L, device=device)[:, None]  # (L, 1)
@@ -107,8 +116,7 @@ def grid_mask(height: int, width: int, *, radius: int = 1, device: torch.device 
         ``(height * width, height * width)`` bool tensor.
     """
     for name, n, minimum in (("height", height, 1), ("width", width, 1), ("radius", radius, 0)):
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise TypeError(f"{name}: expected an int, got {type(n).__name__}")
+        check_int_type(n, name)
         if n < minimum:
             raise ValueError(f"{name}: expected an int >= {minimum}, got {n}")
     rows = torch.arange(height, device=device).repeat_interleave(width)  # (HW,)
@@ -116,3 +124,58 @@ def grid_mask(height: int, width: int, *, radius: int = 1, device: torch.device 
     near_rows = (rows[:, None] - rows[None, :]).abs() <= radius  # (HW, HW)
     near_cols = (cols[:, None] - cols[None, :]).abs() <= radius  # (HW, HW)
     return near_rows & near_cols
+
+
+def _positions(L: int, device) -> tuple[Tensor, Tensor]:
+    check_int(L, "L")
+    i = torch.arange(L, device=device)[:, None]  # (L, 1)
+    j = torch.arange(L, device=device)[None, :]  # (1, L)
+    return i, j
+
+
+def local_mask(L: int, window: int, *, causal: bool = True, S: int | None = None,
+               device: torch.device | str | None = None) -> Tensor:
+    """Local (sliding-window) attention: ``(L, S)`` bool, ``S = L`` by default.
+
+    Causal: query ``i`` sees the ``window`` positions ``i - window + 1 .. i``
+    (itself included, fewer at the start). Otherwise it sees ``|i - j| < window``:
+    ``2 window - 1`` positions centred on itself. With ``S > L`` the queries are
+    the last ``L`` of ``S`` positions (decoding with a key-value cache).
+    """
+    check_int(window, "window")
+    check_bool(causal, "causal")
+    if S is None:
+        i, j = _positions(L, device)
+    else:
+        check_int(S, "S")
+        if S < L:
+            raise ValueError(f"S: expected at least L = {L} key positions, got {S}")
+        i = torch.arange(S - L, S, device=device)[:, None]  # (L, 1) absolute query positions
+        j = torch.arange(S, device=device)[None, :]  # (1, S)
+    if causal:
+        return (j <= i) & (j > i - window)
+    return (i - j).abs() < window
+
+
+def strided_mask(L: int, stride: int, *, device: torch.device | str | None = None) -> Tensor:
+    """Child et al.'s strided pattern (causal): the ``stride`` positions ending at
+    the query, itself included (``0 <= i - j < stride``), plus every ``stride``-th
+    one before them (``(i - j) % stride == 0``)."""
+    check_int(stride, "stride")
+    i, j = _positions(L, device)
+    causal = j <= i
+    return causal & (((i - j) < stride) | ((i - j) % stride == 0))
+
+
+def fixed_mask(L: int, stride: int, summary: int = 1, *, device: torch.device | str | None = None) -> Tensor:
+    """Child et al.'s fixed pattern (causal): keys in the query's own block of
+    ``stride`` positions, plus the last ``summary`` positions of every block."""
+    check_int(stride, "stride")
+    check_int(summary, "summary")
+    if summary > stride:
+        raise ValueError(f"summary: expected at most stride = {stride} positions, got {summary}")
+    i, j = _positions(L, device)
+    causal = j <= i
+    same_block = (i // stride) == (j // stride)
+    summary_cols = (j % stride) >= stride - summary
+    return causal & (same_block | summary_cols)

@@ -22,21 +22,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import check_bool, check_dropout, check_int
+from ._checks import check_bool, check_dropout, check_features, check_int, check_positive_float
 
 __all__ = ["LayerNorm", "RMSNorm", "FeedForward", "make_norm"]
 
 Activation = Literal["relu", "gelu", "swiglu"]
-
-
-def _check_features(x: object, d: int) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"x: expected a torch.Tensor (..., {d}), got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(f"x: expected a floating tensor (..., {d}), got dtype {x.dtype}")
-    if x.dim() == 0 or x.shape[-1] != d:
-        raise ValueError(f"x: expected shape (..., {d}) (last dim = features), got {tuple(x.shape)}")
-    return x
 
 
 def _statistics_dtype(x: Tensor) -> Tensor:
@@ -44,12 +34,6 @@ def _statistics_dtype(x: Tensor) -> Tensor:
     float16 values past ~256 overflow (256**2 > 65504), and PyTorch's norms take
     their statistics in float32 too. The result is cast back by the caller."""
     return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
-
-
-def _check_eps(eps: object) -> float:
-    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps > 0:
-        raise ValueError(f"eps: expected a positive float, got {eps!r}")
-    return float(eps)
 
 
 class LayerNorm(nn.Module):
@@ -62,13 +46,13 @@ class LayerNorm(nn.Module):
     def __init__(self, d: int, *, eps: float = 1e-5, bias: bool = True) -> None:
         super().__init__()
         self.d = check_int(d, "d")
-        self.eps = _check_eps(eps)
+        self.eps = check_positive_float(eps, "eps")
         check_bool(bias, "bias")
         self.weight = nn.Parameter(torch.ones(d))  # gamma
         self.bias = nn.Parameter(torch.zeros(d)) if bias else None  # beta
 
     def forward(self, x: Tensor) -> Tensor:
-        _check_features(x, self.d)
+        check_features(x, self.d)
         h = _statistics_dtype(x)  # float16/bfloat16 -> float32, as torch.nn.LayerNorm
         mean = h.mean(dim=-1, keepdim=True)  # (..., 1)
         var = h.var(dim=-1, unbiased=False, keepdim=True)  # (..., 1), biased: divides by d
@@ -86,11 +70,11 @@ class RMSNorm(nn.Module):
     def __init__(self, d: int, *, eps: float = 1e-6) -> None:
         super().__init__()
         self.d = check_int(d, "d")
-        self.eps = _check_eps(eps)
+        self.eps = check_positive_float(eps, "eps")
         self.weight = nn.Parameter(torch.ones(d))
 
     def forward(self, x: Tensor) -> Tensor:
-        _check_features(x, self.d)
+        check_features(x, self.d)
         h = _statistics_dtype(x)  # float16/bfloat16 -> float32, as torch.nn.RMSNorm
         rms = torch.sqrt(h.pow(2).mean(dim=-1, keepdim=True) + self.eps)  # (..., 1)
         return (h / rms).to(x.dtype) * self.weight
@@ -138,7 +122,7 @@ class FeedForward(nn.Module):
         self.dropout = nn.Dropout(check_dropout(dropout))
 
     def forward(self, x: Tensor) -> Tensor:
-        _check_features(x, self.d_model)
+        check_features(x, self.d_model)
         h = self.linear1(x)  # (..., d_ff)
         if self.activation == "relu":
             h = F.relu(h)

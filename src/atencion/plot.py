@@ -14,7 +14,16 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
-__all__ = ["LABELS", "label", "attention_heatmap", "plot_history", "draw_graph"]
+from ._checks import check_lang
+
+__all__ = ["PALETTE", "LABELS", "label", "attention_heatmap", "plot_history", "plot_band", "plot_training", "draw_graph"]
+
+# Okabe & Ito's colour-blind-safe palette (https://jfly.uni-koeln.de/color/), legible on
+# the light and the dark theme; grey ("0.55") is left for baselines and chance.
+PALETTE: dict[str, str] = {
+    "blue": "#0072B2", "vermillion": "#D55E00", "green": "#009E73", "pink": "#CC79A7",
+    "orange": "#E69F00", "sky": "#56B4E9", "yellow": "#F0E442", "black": "#000000",
+}
 
 LABELS: dict[str, dict[str, str]] = {
     "es": {
@@ -30,6 +39,9 @@ LABELS: dict[str, dict[str, str]] = {
         "output": "Salida",
         "train": "entrenamiento",
         "validation": "validación",
+        "train_loss": "Pérdida de entrenamiento",
+        "val_accuracy": "Exactitud en validación",
+        "chance": "azar",
     },
     "en": {
         "query": "Query",
@@ -44,18 +56,16 @@ LABELS: dict[str, dict[str, str]] = {
         "output": "Output",
         "train": "training",
         "validation": "validation",
+        "train_loss": "Training loss",
+        "val_accuracy": "Validation accuracy",
+        "chance": "chance",
     },
 }
 
 
-def _check_lang(lang: str) -> None:
-    if lang not in LABELS:
-        raise ValueError(f"lang: expected one of {sorted(LABELS)!r}, got {lang!r}")
-
-
 def label(key: str, lang: str) -> str:
     """The label for ``key`` in ``lang`` (``"es"`` or ``"en"``)."""
-    _check_lang(lang)
+    check_lang(lang)
     if key not in LABELS[lang]:
         raise ValueError(f"key: expected one of {sorted(LABELS[lang])!r}, got {key!r}")
     return LABELS[lang][key]
@@ -89,7 +99,7 @@ def attention_heatmap(
     "Key"/"Query" (``lang="en"``). ``annotate`` writes each weight in its cell.
     The colour scale runs from 0 to ``vmax`` (default: the largest weight).
     """
-    _check_lang(lang)
+    check_lang(lang)
     w = _to_numpy(weights)
     if w.ndim != 2:
         raise ValueError(f"weights: expected a 2-D array (L, S), got shape {w.shape}")
@@ -148,7 +158,7 @@ def plot_history(
     Legend entries come from ``labels`` if given, else from :data:`LABELS`
     (``"val_loss"`` becomes e.g. "Pérdida (validación)").
     """
-    _check_lang(lang)
+    check_lang(lang)
     if isinstance(keys, str):
         keys = (keys,)
     missing = [k for k in keys if k not in history]
@@ -168,6 +178,97 @@ def plot_history(
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend()
     return ax
+
+
+def plot_band(ax: Axes, x: Sequence[float], curves: object, *, color: str, label: str | None = None,
+              alpha: float = 0.15, **line_kwargs: object) -> Axes:
+    """The mean of ``curves`` (``(runs, len(x))``, e.g. one row per seed) against ``x``,
+    with a band from their minimum to their maximum; ``line_kwargs`` go to ``ax.plot``."""
+    values = _to_numpy(curves)
+    if values.ndim == 1:
+        values = values[None]
+    if values.ndim != 2 or values.shape[1] != len(x):
+        raise ValueError(f"curves: expected shape (runs, {len(x)}) (one value per x), got {values.shape}")
+    ax.plot(x, values.mean(axis=0), color=color, label=label, **line_kwargs)
+    if len(values) > 1:
+        ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=color, alpha=alpha, lw=0)
+    return ax
+
+
+def _runs(value: object, name: str) -> list[Mapping[str, Sequence[float]]]:
+    """One history, or a sequence of histories (one per seed), as a list."""
+    if isinstance(value, Mapping):
+        return [value]
+    if isinstance(value, Sequence) and value and all(isinstance(h, Mapping) for h in value):
+        return list(value)
+    raise TypeError(f"histories[{name!r}]: expected a history dict or a non-empty list of them (one per seed)")
+
+
+def plot_training(
+    histories: Mapping[str, Mapping[str, Sequence[float]] | Sequence[Mapping[str, Sequence[float]]]],
+    *,
+    labels: Mapping[str, str],
+    colors: Mapping[str, str] | None = None,
+    lang: str = "es",
+    loss_key: str = "loss",
+    metric_key: str = "val_accuracy",
+    loss_title: str | None = None,
+    metric_title: str | None = None,
+    log_loss: bool = True,
+    chance: float | None = None,
+    figsize: tuple[float, float] = (11, 3.8),
+):
+    """The two-panel training figure: loss (left) and a held-out metric (right) per epoch.
+
+    Args:
+        histories: ``{name: history}`` as returned by :func:`atencion.train.fit`, or
+            ``{name: [history, ...]}`` over seeds: then the mean is drawn with a
+            min–max band.
+        labels: the legend entry of each name (every name needs one).
+        colors: a colour per name (default: :data:`PALETTE` in order).
+        loss_key, metric_key: the history entries of the two panels.
+        loss_title, metric_title: panel titles (default: "Pérdida de entrenamiento" /
+            "Exactitud en validación", or the English ones, by ``lang``).
+        log_loss: a logarithmic loss axis.
+        chance: the metric of a random guess (e.g. ``1 / C``): a dashed line on the
+            right panel, and ``ln(1 / chance)`` (a uniform prediction's cross-entropy)
+            on the left one.
+
+    Returns the figure; one legend, outside the panels on the right.
+    """
+    check_lang(lang)
+    missing = [name for name in histories if name not in labels]
+    if missing:
+        raise ValueError(f"labels: no label for {missing!r}")
+    if colors is None:
+        colors = dict(zip(histories, list(PALETTE.values()) * 2))
+    elif missing := [name for name in histories if name not in colors]:
+        raise ValueError(f"colors: no colour for {missing!r}")
+    if chance is not None and not 0 < chance < 1:
+        raise ValueError(f"chance: expected a probability in (0, 1), got {chance!r}")
+    fig, (ax_loss, ax_metric) = plt.subplots(1, 2, figsize=figsize, layout="constrained")
+    for name, value in histories.items():
+        runs = _runs(value, name)
+        for ax, key in ((ax_loss, loss_key), (ax_metric, metric_key)):
+            if any(key not in h for h in runs):
+                raise ValueError(f"histories[{name!r}]: no {key!r} entry")
+            curves = np.array([list(h[key]) for h in runs], dtype=np.float64)  # (runs, epochs)
+            epochs = np.arange(1, curves.shape[1] + 1)
+            plot_band(ax, epochs, curves, color=colors[name], label=labels[name], lw=1.8,
+                      marker="o" if len(epochs) < 30 else None, ms=4)
+    if chance is not None:
+        ax_metric.axhline(chance, color="0.5", ls="--", lw=1, label=label("chance", lang))
+        ax_loss.axhline(float(np.log(1 / chance)), color="0.5", ls="--", lw=1)
+    if log_loss:
+        ax_loss.set_yscale("log")
+    ax_loss.set_title(label("train_loss", lang) if loss_title is None else loss_title)
+    ax_metric.set_title(label("val_accuracy", lang) if metric_title is None else metric_title)
+    for ax in (ax_loss, ax_metric):
+        ax.set_xlabel(label("epoch", lang))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    handles, names = ax_metric.get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside right center")
+    return fig
 
 
 def draw_graph(
@@ -197,7 +298,7 @@ def draw_graph(
         colorbar_label: the colour bar's label (default: "Peso de atención" /
             "Attention weight", by ``lang``).
     """
-    _check_lang(lang)
+    check_lang(lang)
     from matplotlib.collections import LineCollection
 
     pos = _to_numpy(positions)

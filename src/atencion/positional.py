@@ -27,27 +27,14 @@ import math
 import torch
 from torch import Tensor, nn
 
-from ._checks import check_int, check_sequence
-from .functional import _check_mask, masked_softmax
+from ._checks import check_even, check_int, check_int_type, check_positive_float, check_sequence
+from .functional import relative_attention
 
 __all__ = [
     "embed_tokens", "sinusoidal_encoding", "sinusoidal_shift_matrix", "SinusoidalPositionalEncoding",
     "LearnedPositionalEmbedding", "RotaryEmbedding", "alibi_slopes", "alibi_bias",
     "RelativePositionEmbedding", "relative_attention",
 ]
-
-
-def _check_float(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{name}: expected a positive number, got {value!r}")
-    return float(value)
-
-
-def _check_even(d: object, name: str) -> int:
-    check_int(d, name)
-    if d % 2:
-        raise ValueError(f"{name}: expected an even size (components come in sin/cos pairs), got {d}")
-    return d
 
 
 def embed_tokens(embedding: nn.Embedding, tokens: Tensor, *, scale: bool = True) -> Tensor:
@@ -85,8 +72,8 @@ def sinusoidal_encoding(
     ``omega_i = base^(-2i / d_model)``: wavelengths from ``2 pi`` to ``2 pi base``.
     """
     check_int(length, "length", minimum=0)
-    _check_even(d_model, "d_model")
-    base = _check_float(base, "base")
+    check_even(d_model, "d_model")
+    base = check_positive_float(base, "base")
     check_int(offset, "offset", minimum=0)
     p = torch.arange(offset, offset + length, dtype=torch.float64, device=device)  # (L,)
     angles = p[:, None] * _frequencies(d_model, base, torch.float64, device)[None, :]  # (L, d/2)
@@ -101,10 +88,9 @@ def sinusoidal_shift_matrix(k: int, d_model: int, *, base: float = 10000.0, dtyp
     encoding of a shifted position is a *linear*, position-independent function
     of the encoding, which is what lets attention read relative offsets.
     """
-    if isinstance(k, bool) or not isinstance(k, int):
-        raise TypeError(f"k: expected an int shift, got {type(k).__name__}")
-    _check_even(d_model, "d_model")
-    theta = k * _frequencies(d_model, _check_float(base, "base"), torch.float64, None)  # (d/2,)
+    check_int_type(k, "k")
+    check_even(d_model, "d_model")
+    theta = k * _frequencies(d_model, check_positive_float(base, "base"), torch.float64, None)  # (d/2,)
     c, s = theta.cos(), theta.sin()
     blocks = torch.stack([torch.stack([c, s], -1), torch.stack([-s, c], -1)], -2)  # (d/2, 2, 2)
     return torch.block_diag(*blocks).to(dtype)  # [sin(a+b), cos(a+b)] = [[c, s], [-s, c]] [sin a, cos a]
@@ -119,8 +105,8 @@ class SinusoidalPositionalEncoding(nn.Module):
 
     def __init__(self, d_model: int, *, base: float = 10000.0) -> None:
         super().__init__()
-        self.d_model = _check_even(d_model, "d_model")
-        self.base = _check_float(base, "base")
+        self.d_model = check_even(d_model, "d_model")
+        self.base = check_positive_float(base, "base")
         self.register_buffer("table", sinusoidal_encoding(0, d_model, base=base), persistent=False)
 
     def forward(self, x: Tensor, offset: int = 0) -> Tensor:
@@ -172,8 +158,8 @@ class RotaryEmbedding(nn.Module):
 
     def __init__(self, d_head: int, *, base: float = 10000.0) -> None:
         super().__init__()
-        self.d_head = _check_even(d_head, "d_head")
-        self.base = _check_float(base, "base")
+        self.d_head = check_even(d_head, "d_head")
+        self.base = check_positive_float(base, "base")
 
     def rotate(self, x: Tensor, positions: Tensor | None = None) -> Tensor:
         """Rotate ``x (..., L, d_head)``; ``positions (L,)`` default to ``0 .. L - 1``."""
@@ -267,44 +253,3 @@ class RelativePositionEmbedding(nn.Module):
     def forward(self, L: int, S: int | None = None) -> tuple[Tensor, Tensor]:
         index = self.distances(L, S, device=self.keys.weight.device)  # (L, S)
         return self.keys(index), self.values(index)  # (L, S, d_head) each
-
-
-def relative_attention(
-    query: Tensor,
-    key: Tensor,
-    value: Tensor,
-    rel_keys: Tensor,
-    rel_values: Tensor,
-    mask: Tensor | None = None,
-) -> tuple[Tensor, Tensor]:
-    """Attention with relative position representations (Shaw et al., 2018).
-
-    ``e_ij = q_i . (k_j + a^K_ij) / sqrt(d)``, ``alpha = softmax_j(e)``,
-    ``y_i = sum_j alpha_ij (v_j + a^V_ij)``.
-
-    Args:
-        query: ``(..., L, d)``; key, value: ``(..., S, d)``.
-        rel_keys, rel_values: ``(L, S, d)`` from :class:`RelativePositionEmbedding`.
-        mask: optional, broadcastable to ``(..., L, S)`` (``True`` = allowed).
-
-    Returns:
-        ``(output (..., L, d), weights (..., L, S))``.
-    """
-    for name, t in (("query", query), ("key", key), ("value", value), ("rel_keys", rel_keys), ("rel_values", rel_values)):
-        if not isinstance(t, Tensor) or not t.is_floating_point():
-            raise TypeError(f"{name}: expected a floating torch.Tensor, got {getattr(t, 'dtype', type(t).__name__)}")
-    L, d = query.shape[-2:]
-    S = key.shape[-2]
-    if key.shape[-1] != d or value.shape[-2:] != (S, d):
-        raise ValueError(f"key, value: expected shapes (..., S, {d}), got {tuple(key.shape)} and {tuple(value.shape)}")
-    for name, t in (("rel_keys", rel_keys), ("rel_values", rel_values)):
-        if t.shape != (L, S, d):
-            raise ValueError(f"{name}: expected shape ({L}, {S}, {d}), got {tuple(t.shape)}")
-    scores = query @ key.transpose(-2, -1)  # (..., L, S): content
-    scores = scores + torch.einsum("...ld,lsd->...ls", query, rel_keys)  # + position
-    scores = scores / math.sqrt(d)
-    if mask is not None:
-        mask = _check_mask(mask, scores.shape, "(..., L, S)")
-    weights = masked_softmax(scores, mask)  # (..., L, S)
-    output = weights @ value + torch.einsum("...ls,lsd->...ld", weights, rel_values)  # (..., L, d)
-    return output, weights

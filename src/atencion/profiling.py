@@ -21,7 +21,9 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
-__all__ = ["peak_memory", "median_time"]
+from ._checks import check_int
+
+__all__ = ["peak_memory", "timings", "median_time"]
 
 
 class _MemoryTracker(TorchDispatchMode):
@@ -85,10 +87,11 @@ def peak_memory(fn: Callable[[], Any]) -> int:
     return tracker.peak
 
 
-def median_time(fn: Callable[[], Any], *, repeats: int = 5, warmup: int = 1) -> float:
-    """Median wall-clock seconds of ``fn()`` over ``repeats`` calls, after ``warmup`` calls."""
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"repeats: expected a positive int, got {repeats!r}")
+def timings(fn: Callable[[], Any], *, repeats: int = 7, warmup: int = 1) -> list[float]:
+    """Wall-clock seconds of each of ``repeats`` calls of ``fn()``, after ``warmup``
+    calls (not timed): report their median and spread, not one call."""
+    check_int(repeats, "repeats", minimum=1)
+    check_int(warmup, "warmup", minimum=0)
     for _ in range(warmup):
         fn()
     times = []
@@ -96,4 +99,9 @@ def median_time(fn: Callable[[], Any], *, repeats: int = 5, warmup: int = 1) -> 
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
+
+
+def median_time(fn: Callable[[], Any], *, repeats: int = 5, warmup: int = 1) -> float:
+    """Median wall-clock seconds of ``fn()`` over ``repeats`` calls, after ``warmup`` calls."""
+    return statistics.median(timings(fn, repeats=repeats, warmup=warmup))

@@ -27,6 +27,8 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ._checks import check_dropout as _check_dropout
 from ._checks import check_int as _check_int
+from ._checks import check_key_mask, check_lengths, check_query_keys, check_tokens
+from .data.sequences import shift_right
 from .functional import masked_softmax
 from .masks import padding_mask
 
@@ -37,23 +39,6 @@ __all__ = [
 ]
 
 ScoreName = Literal["dot", "general", "additive"]
-
-
-def _check_query_keys(query: object, keys: object) -> tuple[int, int]:
-    """Validate ``query (B, [T,] Dq)`` and ``keys (B, S, Dk)``; return ``(Dq, Dk)``."""
-    for name, x, dims, shape in (("query", query, (2, 3), "(B, Dq) or (B, T, Dq)"),
-                                 ("keys", keys, (3,), "(B, S, Dk)")):
-        if not isinstance(x, Tensor):
-            raise TypeError(f"{name}: expected a torch.Tensor {shape}, got {type(x).__name__}")
-        if not x.is_floating_point():
-            raise TypeError(f"{name}: expected a floating tensor {shape}, got dtype {x.dtype}")
-        if x.dim() not in dims:
-            raise ValueError(f"{name}: expected shape {shape}, got {tuple(x.shape)}")
-    if query.shape[0] != keys.shape[0]:
-        raise ValueError(
-            f"keys: expected batch size B = {query.shape[0]} (as query), got shape {tuple(keys.shape)}"
-        )
-    return query.shape[-1], keys.shape[2]
 
 
 def _bmm_keys(query: Tensor, keys: Tensor) -> Tensor:
@@ -86,7 +71,7 @@ class Score(nn.Module):
         raise NotImplementedError
 
     def forward(self, query: Tensor, keys: Tensor) -> Tensor:
-        Dq, Dk = _check_query_keys(query, keys)
+        Dq, Dk = check_query_keys(query, keys)
         if self.query_dim is not None and Dq != self.query_dim:
             raise ValueError(
                 f"query: expected shape (B, [T,] {self.query_dim}), got {tuple(query.shape)}"
@@ -102,7 +87,7 @@ class DotScore(Score):
     query_dim = key_dim = None
 
     def forward(self, query: Tensor, keys: Tensor) -> Tensor:
-        Dq, Dk = _check_query_keys(query, keys)
+        Dq, Dk = check_query_keys(query, keys)
         if Dq != Dk:
             raise ValueError(
                 f"keys: expected shape (B, S, {Dq}) (dot score needs Dk == Dq), got {tuple(keys.shape)}"
@@ -177,15 +162,6 @@ def make_score(
 # --------------------------------------------------------------------------- attention
 
 
-def _check_mask(mask: object, B: int, S: int) -> Tensor:
-    if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
-        got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
-        raise TypeError(f"mask: expected a bool tensor (B, S) with True = real key, got {got}")
-    if mask.shape != (B, S):
-        raise ValueError(f"mask: expected shape ({B}, {S}), got {tuple(mask.shape)}")
-    return mask
-
-
 def _weighted_sum(weights: Tensor, values: Tensor) -> Tensor:
     """``sum_j weights[..., j] values[:, j]``: ``(B, [T,] S), (B, S, Dv) -> (B, [T,] Dv)``."""
     if weights.dim() == 3:
@@ -210,7 +186,7 @@ class RNNAttention(nn.Module):
 
     def _check(self, query: Tensor, keys: Tensor, values: Tensor | None,
                mask: Tensor | None) -> tuple[Tensor, Tensor | None]:
-        _check_query_keys(query, keys)
+        check_query_keys(query, keys)
         B, S, _ = keys.shape
         if values is None:
             values = keys
@@ -219,7 +195,7 @@ class RNNAttention(nn.Module):
                 f"values: expected shape ({B}, {S}, Dv), got {tuple(getattr(values, 'shape', ()))}"
             )
         if mask is not None:
-            mask = _check_mask(mask, B, S)
+            mask = check_key_mask(mask, B, S, name="mask")
             if query.dim() == 3:
                 mask = mask[:, None, :]  # (B, 1, S): the same keys for every step
         return values, mask
@@ -321,26 +297,6 @@ class LocalAttention(RNNAttention):
 # --------------------------------------------------------------------------- model
 
 
-def _check_tokens(x: object, name: str, shape: str) -> Tensor:
-    if not isinstance(x, Tensor) or x.dtype != torch.long:
-        got = x.dtype if isinstance(x, Tensor) else type(x).__name__
-        raise TypeError(f"{name}: expected a torch.long tensor {shape}, got {got}")
-    if x.dim() != 2:
-        raise ValueError(f"{name}: expected shape {shape}, got {tuple(x.shape)}")
-    return x
-
-
-def _check_lengths(lengths: object, B: int, S: int) -> Tensor:
-    if not isinstance(lengths, Tensor) or lengths.dtype != torch.long:
-        got = lengths.dtype if isinstance(lengths, Tensor) else type(lengths).__name__
-        raise TypeError(f"src_lengths: expected a torch.long tensor ({B},), got {got}")
-    if lengths.shape != (B,):
-        raise ValueError(f"src_lengths: expected shape ({B},), got {tuple(lengths.shape)}")
-    if B > 0 and (int(lengths.min()) < 1 or int(lengths.max()) > S):
-        raise ValueError(f"src_lengths: expected values in [1, {S}], got {lengths.tolist()}")
-    return lengths
-
-
 class Encoder(nn.Module):
     """Embedding + GRU over the source; padding never enters the recurrence.
 
@@ -371,8 +327,8 @@ class Encoder(nn.Module):
         self.output_dim = hidden_dim * (2 if bidirectional else 1)
 
     def forward(self, src: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
-        B, S = _check_tokens(src, "src", "(B, S)").shape
-        lengths = _check_lengths(lengths, B, S)
+        B, S = check_tokens(src, "src", "(B, S)").shape
+        lengths = check_lengths(lengths, B, S)
         x = self.dropout(self.embedding(src))  # (B, S, d_e)
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, h_n = self.rnn(packed)  # h_n: (directions, B, H)
@@ -531,17 +487,6 @@ class Decoder(nn.Module):
         return self._output(s_all, c_all, e), alphas  # (B, T, V), (B, T, S) | None
 
 
-def shift_right(tgt: Tensor, bos_id: int) -> Tensor:
-    """Decoder input for teacher forcing: ``<bos>`` followed by ``tgt`` without its last column.
-
-    ``tgt (B, T)`` = ``y_1 ... y_n <eos> <pad>...`` -> ``<bos> y_1 ... y_n ...``,
-    so that the decoder predicts ``tgt[:, t]`` having seen ``tgt[:, :t]``.
-    """
-    tgt = _check_tokens(tgt, "tgt", "(B, T)")
-    bos = torch.full_like(tgt[:, :1], bos_id)  # (B, 1)
-    return torch.cat([bos, tgt[:, :-1]], dim=1)  # (B, T)
-
-
 def sequence_loss(logits: Tensor, targets: Tensor, *, pad_id: int) -> Tensor:
     """Mean cross-entropy over non-padding target tokens; ``logits (B, T, V)`` are raw
     (no softmax before: ``F.cross_entropy`` applies ``log_softmax`` itself)."""
@@ -575,7 +520,7 @@ class Seq2Seq(nn.Module):
         self, src: Tensor, src_lengths: Tensor, tgt_in: Tensor
     ) -> tuple[Tensor, Tensor | None]:
         """``(logits (B, T, V), weights (B, T, S) | None)``; ``tgt_in`` starts with ``bos_id``."""
-        tgt_in = _check_tokens(tgt_in, "tgt_in", "(B, T)")
+        tgt_in = check_tokens(tgt_in, "tgt_in", "(B, T)")
         if tgt_in.shape[0] != src.shape[0]:
             raise ValueError(
                 f"tgt_in: expected batch size {src.shape[0]} (as src), got shape {tuple(tgt_in.shape)}"

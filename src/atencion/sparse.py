@@ -1,11 +1,9 @@
 """Sparse and efficient attention: patterns, and computations that really save memory.
 
-Masks (``(L, L)`` bool, ``True`` = allowed), after Child et al. (2019):
-
-- :func:`local_mask`: query ``i`` sees keys ``j`` with ``i - window < j <= i``
-  (causal) -- exactly ``window`` keys, itself included -- or ``|i - j| < window``;
-- :func:`strided_mask` / :func:`fixed_mask`: the two factorised patterns of the
-  Sparse Transformer, each the union of a local and a "summary" component.
+The sparse patterns themselves (``local_mask``, ``strided_mask``, ``fixed_mask``,
+after Child et al., 2019) are masks and live in :mod:`atencion.masks`; they are
+importable from here too. :func:`reachability` tells which positions a stack of
+masked layers connects.
 
 Computations whose memory is not ``O(L^2)``:
 
@@ -28,67 +26,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import check_bool, check_int
+from ._checks import check_bool, check_int, check_qkv
+from .masks import fixed_mask, local_mask, strided_mask
 
 __all__ = [
     "local_mask", "strided_mask", "fixed_mask", "reachability", "sliding_window_attention",
     "tiled_attention", "LinformerSelfAttention",
 ]
-
-
-def _positions(L: int, device) -> tuple[Tensor, Tensor]:
-    check_int(L, "L")
-    i = torch.arange(L, device=device)[:, None]  # (L, 1)
-    j = torch.arange(L, device=device)[None, :]  # (1, L)
-    return i, j
-
-
-def local_mask(L: int, window: int, *, causal: bool = True, S: int | None = None,
-               device: torch.device | str | None = None) -> Tensor:
-    """Local (sliding-window) attention: ``(L, S)`` bool, ``S = L`` by default.
-
-    Causal: query ``i`` sees the ``window`` positions ``i - window + 1 .. i``
-    (itself included, fewer at the start). Otherwise it sees ``|i - j| < window``:
-    ``2 window - 1`` positions centred on itself. With ``S > L`` the queries are
-    the last ``L`` of ``S`` positions (decoding with a key-value cache).
-    """
-    check_int(window, "window")
-    check_bool(causal, "causal")
-    if S is None:
-        i, j = _positions(L, device)
-    else:
-        check_int(S, "S")
-        if S < L:
-            raise ValueError(f"S: expected at least L = {L} key positions, got {S}")
-        i = torch.arange(S - L, S, device=device)[:, None]  # (L, 1) absolute query positions
-        j = torch.arange(S, device=device)[None, :]  # (1, S)
-    if causal:
-        return (j <= i) & (j > i - window)
-    return (i - j).abs() < window
-
-
-def strided_mask(L: int, stride: int, *, device: torch.device | str | None = None) -> Tensor:
-    """Child et al.'s strided pattern (causal): the ``stride`` positions ending at
-    the query, itself included (``0 <= i - j < stride``), plus every ``stride``-th
-    one before them (``(i - j) % stride == 0``)."""
-    check_int(stride, "stride")
-    i, j = _positions(L, device)
-    causal = j <= i
-    return causal & (((i - j) < stride) | ((i - j) % stride == 0))
-
-
-def fixed_mask(L: int, stride: int, summary: int = 1, *, device: torch.device | str | None = None) -> Tensor:
-    """Child et al.'s fixed pattern (causal): keys in the query's own block of
-    ``stride`` positions, plus the last ``summary`` positions of every block."""
-    check_int(stride, "stride")
-    check_int(summary, "summary")
-    if summary > stride:
-        raise ValueError(f"summary: expected at most stride = {stride} positions, got {summary}")
-    i, j = _positions(L, device)
-    causal = j <= i
-    same_block = (i // stride) == (j // stride)
-    summary_cols = (j % stride) >= stride - summary
-    return causal & (same_block | summary_cols)
 
 
 def reachability(mask: Tensor, layers: int) -> Tensor:
@@ -110,20 +54,6 @@ def reachability(mask: Tensor, layers: int) -> Tensor:
     return torch.stack(out)
 
 
-def _check_qkv(query: object, key: object, value: object) -> tuple[int, int]:
-    for name, t in (("query", query), ("key", key), ("value", value)):
-        if not isinstance(t, Tensor) or not t.is_floating_point():
-            raise TypeError(f"{name}: expected a floating torch.Tensor (..., L, d), got {getattr(t, 'dtype', type(t).__name__)}")
-        if t.dim() < 2:
-            raise ValueError(f"{name}: expected at least 2 dimensions (..., L, d), got {tuple(t.shape)}")
-    if key.shape[:-1] != query.shape[:-1] or key.shape[-1] != query.shape[-1] or value.shape[:-1] != key.shape[:-1]:
-        raise ValueError(
-            f"query, key, value: expected (..., L, d), (..., L, d), (..., L, d_v) with the same L, got "
-            f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}"
-        )
-    return query.shape[-2], query.shape[-1]
-
-
 def sliding_window_attention(query: Tensor, key: Tensor, value: Tensor, window: int, *, causal: bool = True) -> Tensor:
     """Exact attention restricted to :func:`local_mask`, in ``O(L * window)`` memory.
 
@@ -137,7 +67,7 @@ def sliding_window_attention(query: Tensor, key: Tensor, value: Tensor, window: 
     Returns:
         ``(..., L, d_v)``.
     """
-    L, d = _check_qkv(query, key, value)
+    L, d = check_qkv(query, key, value)
     check_int(window, "window")
     check_bool(causal, "causal")
     before, after = (window - 1, 0) if causal else (window - 1, window - 1)

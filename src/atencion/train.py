@@ -13,7 +13,9 @@ import torch
 from torch import Tensor, nn
 from tqdm import tqdm
 
-__all__ = ["seed_everything", "fit"]
+from ._checks import check_int, check_int_type
+
+__all__ = ["seed_everything", "shuffled_batches", "fit"]
 
 Batches = Iterable[Any] | Callable[[int], Iterable[Any]]
 
@@ -21,12 +23,41 @@ Batches = Iterable[Any] | Callable[[int], Iterable[Any]]
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python's ``random``, NumPy and PyTorch; return a fresh
     ``torch.Generator`` seeded with ``seed`` (e.g. for data shuffling)."""
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
+    check_int_type(seed, "seed")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
+
+
+def shuffled_batches(
+    *tensors: Tensor, batch_size: int, generator: torch.Generator | None = None
+) -> Callable[[int], list[tuple[Tensor, ...]]]:
+    """Mini-batches of the rows of ``tensors``, in a new order every epoch.
+
+    Returns a callable ``epoch -> [(t1[rows], t2[rows], ...), ...]`` for :func:`fit`:
+    each call draws one permutation of the ``N`` rows from ``generator`` and cuts
+    it into batches of ``batch_size`` (the last may be smaller). With a seeded
+    generator the sequence of batches is reproducible.
+    """
+    if not tensors:
+        raise ValueError("tensors: expected at least one tensor")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor) or t.dim() == 0:
+            raise TypeError(f"tensors: argument {i} is not a tensor with a first (batch) dimension")
+    n = len(tensors[0])
+    sizes = [len(t) for t in tensors]
+    if any(size != n for size in sizes):
+        raise ValueError(f"tensors: expected the same number of rows in every tensor, got {sizes}")
+    check_int(batch_size, "batch_size", minimum=1)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator: expected a torch.Generator or None, got {type(generator).__name__}")
+
+    def batches(epoch: int) -> list[tuple[Tensor, ...]]:
+        order = torch.randperm(n, generator=generator)
+        return [tuple(t[rows] for t in tensors) for rows in order.split(batch_size)]
+
+    return batches
 
 
 def _in_notebook() -> bool:
@@ -82,8 +113,7 @@ def fit(
         the end of each epoch) with a scheduler. The model is left in the
         mode it had.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int):
-        raise TypeError(f"epochs: expected an int, got {type(epochs).__name__}")
+    check_int_type(epochs, "epochs")
     if epochs < 1:
         raise ValueError(f"epochs: expected epochs >= 1, got {epochs}")
     if clip_grad_norm is not None and not clip_grad_norm > 0:

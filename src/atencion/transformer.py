@@ -20,14 +20,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ._checks import check_bool, check_dropout, check_int, reject_key_padding_mask
 from .heads import KVCache, MultiHeadAttention
 from .masks import causal_mask
-from .sparse import local_mask
 from .norm import Activation, FeedForward, make_norm
 from .positional import (
     LearnedPositionalEmbedding,
@@ -37,6 +34,7 @@ from .positional import (
     alibi_bias,
     embed_tokens,
 )
+from .sparse import local_mask
 
 __all__ = ["EncoderBlock", "SequenceTransformer", "POSITIONS", "xavier_init_"]
 

@@ -1,15 +1,4 @@
-"""Data generated in code or shipped by a package.
-
-- Spanish dates to English dates (chapter 1), below;
-- sets of scikit-learn's digit images with an odd one out (:func:`digit_split`,
-  :func:`odd_one_out`);
-- Zachary's karate club graph, as shipped by networkx (:func:`karate_club`);
-- copying a sequence with an offset, a task that needs positions (:func:`offset_copy`);
-- Spanish sentences from the Spanish side of the parallel corpora that the
-  ``elotl`` package ships (:func:`spanish_corpus`), cut into windows for
-  language modelling (:func:`lm_windows`).
-
-Spanish dates to English dates:
+"""Spanish dates to English dates, the translation task of chapter 1.
 
 «el lunes veintitrés de noviembre de dos mil veintiséis» -> "Monday, November 23, 2026",
 «del 3 de mayo al 23 de noviembre de 2026» -> "from May 3 to November 23, 2026".
@@ -31,21 +20,20 @@ import random
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import torch
 from torch import Tensor
 
-from .rnn import shift_right
+from .._checks import check_date, check_int, check_int_type, check_optional_int
+from .sequences import shift_right
 
 __all__ = [
-    "PAD", "BOS", "EOS", "UNK", "SPECIALS",
+    "PAD", "BOS", "EOS", "UNK", "SPECIALS", "WEEKDAYS_ES", "WEEKDAYS_EN", "MONTHS_ES", "MONTHS_EN",
     "spanish_number", "spanish_date", "english_date", "spanish_range", "english_range",
     "tokenize", "detokenize_en",
     "split_dates", "date_pairs", "Vocab", "Batch", "encode_pairs", "make_batch", "batches",
     "exact_match", "greedy_exact_match",
-    "DigitSplit", "digit_split", "odd_one_out", "Graph", "karate_club", "IGNORE", "offset_copy",
-    "spanish_corpus", "lm_windows",
 ]
 
 # Special tokens and their fixed ids (the same in every vocabulary).
@@ -97,8 +85,7 @@ def spanish_number(n: int, *, apocope: bool = False) -> str:
     (``21 -> "veintiún"``, ``31 -> "treinta y un"``); the default is the
     form used when counting or naming a day or a year (``"veintiuno"``).
     """
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"n: expected an int, got {type(n).__name__}")
+    check_int_type(n, "n")
     if not 0 <= n <= 9999:
         raise ValueError(f"n: expected 0 <= n <= 9999, got {n}")
     if n == 0:
@@ -124,18 +111,6 @@ MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "Au
              "September", "October", "November", "December")
 
 
-def _check_int(value: object, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name}: expected an int >= {minimum}, got {value!r}")
-    return value
-
-
-def _check_date(date: object) -> dt.date:
-    if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
-        raise TypeError(f"date: expected a datetime.date, got {type(date).__name__}")
-    if not 1000 <= date.year <= 9999:
-        raise ValueError(f"date: expected a year in [1000, 9999], got {date.year}")
-    return date
 
 
 def spanish_date(
@@ -152,7 +127,7 @@ def spanish_date(
     «dos mil veintiséis»); ``ordinal_first`` writes day 1 in words as «primero»
     instead of «uno».
     """
-    date = _check_date(date)
+    date = check_date(date)
     if date.day == 1 and day_words and ordinal_first:
         day = "primero"
     else:
@@ -167,7 +142,7 @@ def spanish_date(
 
 def english_date(date: dt.date, *, weekday: bool = False) -> str:
     """Render ``date`` in English: ``"[Monday, ]November 23, 2026"``."""
-    date = _check_date(date)
+    date = check_date(date)
     text = f"{MONTHS_EN[date.month - 1]} {date.day}, {date.year}"
     return f"{WEEKDAYS_EN[date.weekday()]}, {text}" if weekday else text
 
@@ -215,7 +190,7 @@ def split_dates(
     """
     if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
         raise ValueError(f"fractions: expected three non-negative shares summing to 1, got {fractions}")
-    start, end = _check_date(start), _check_date(end)
+    start, end = check_date(start), check_date(end)
     days = [start + dt.timedelta(days=k) for k in range((end - start).days + 1)]
     if len(days) < 3:
         raise ValueError(f"end: expected at least 3 days in [start, end], got {len(days)}")
@@ -270,8 +245,8 @@ def date_pairs(
                     ("p_day_words", p_day_words), ("p_year_words", p_year_words)):
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"{name}: expected a probability in [0, 1], got {p}")
-    _check_int(n, "n", minimum=0)
-    _check_int(max_span, "max_span", minimum=1)
+    check_int(n, "n", minimum=0)
+    check_int(max_span, "max_span", minimum=1)
     pool = sorted(pool)
     if len(pool) < 2:
         raise ValueError(f"pool: expected at least 2 dates, got {len(pool)}")
@@ -407,10 +382,8 @@ def batches(
     target length before being cut into batches (whose order is then shuffled
     too), so that a batch wastes few decoder steps on padding.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size: expected a positive int, got {batch_size!r}")
-    if bucket is not None and (isinstance(bucket, bool) or not isinstance(bucket, int) or bucket < 1):
-        raise ValueError(f"bucket: expected a positive int or None, got {bucket!r}")
+    check_int(batch_size, "batch_size", minimum=1)
+    check_optional_int(bucket, "bucket", minimum=1)
     order = (torch.randperm(len(examples), generator=generator).tolist()
              if generator is not None else list(range(len(examples))))
     if bucket is not None:
@@ -465,221 +438,3 @@ def greedy_exact_match(
         tokens, _ = model.greedy_decode(batch.src, batch.src_lengths, max_len=max_len)
         results.append(exact_match(tokens, batch.tgt_out))
     return torch.cat(results)  # (N,)
-
-
-# --------------------------------------------------------------------------- sets of digits
-
-
-class DigitSplit(NamedTuple):
-    """scikit-learn's 8x8 digit images, split into disjoint pools of images."""
-
-    images: dict[str, Tensor]  # split -> (n, 64) floats in [0, 1]
-    labels: dict[str, Tensor]  # split -> (n,) digit classes 0..9
-
-
-def digit_split(
-    fractions: Sequence[float] = (0.6, 0.2, 0.2),
-    *,
-    seed: int = 0,
-    names: Sequence[str] = ("train", "val", "test"),
-) -> DigitSplit:
-    """Split scikit-learn's digits (1797 images of 8x8 pixels, shipped with the
-    package) into disjoint pools, stratified by class.
-
-    Pixel values are scaled from 0..16 to [0, 1]. Returns a :class:`DigitSplit`
-    whose dicts are keyed by ``names``; an image belongs to one pool only.
-    """
-    from sklearn.datasets import load_digits
-
-    if len(fractions) != len(names):
-        raise ValueError(f"fractions: expected {len(names)} numbers (one per name in {list(names)}), got {len(fractions)}")
-    if any(f <= 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
-        raise ValueError(f"fractions: expected positive numbers summing to 1, got {list(fractions)}")
-    digits = load_digits()
-    images = torch.tensor(digits.data, dtype=torch.float32) / 16.0  # (1797, 64)
-    labels = torch.tensor(digits.target, dtype=torch.long)  # (1797,)
-    g = torch.Generator().manual_seed(seed)
-    parts: dict[str, list[Tensor]] = {n: [] for n in names}
-    bounds = torch.tensor([0.0, *fractions]).cumsum(0)
-    for c in range(10):  # ten classes: stratify each one
-        idx = (labels == c).nonzero()[:, 0]
-        idx = idx[torch.randperm(len(idx), generator=g)]
-        cuts = (bounds * len(idx)).round().long().tolist()
-        for n, a, b in zip(names, cuts[:-1], cuts[1:]):
-            parts[n].append(idx[a:b])
-    chosen = {n: torch.cat(p).sort().values for n, p in parts.items()}
-    return DigitSplit({n: images[i] for n, i in chosen.items()}, {n: labels[i] for n, i in chosen.items()})
-
-
-def odd_one_out(
-    images: Tensor,
-    labels: Tensor,
-    num_sets: int,
-    set_size: int = 10,
-    *,
-    generator: torch.Generator | None = None,
-) -> tuple[Tensor, Tensor, Tensor]:
-    """Sets of ``set_size`` images, all of one class but one: find the odd one out.
-
-    For each set a majority class and a different odd class are drawn at
-    random; ``set_size - 1`` images are drawn (with replacement) from the
-    majority class and one from the odd class, at a random position.
-
-    Args:
-        images: ``(n, D)`` pool of images.
-        labels: ``(n,)`` their classes; every class that occurs must have at
-            least one image, and at least two classes must occur.
-
-    Returns:
-        ``(sets, odd, classes)``: ``sets (num_sets, set_size, D)``, the index of
-        the odd element ``odd (num_sets,)``, and the class of every element
-        ``classes (num_sets, set_size)``.
-    """
-    if not isinstance(images, Tensor) or images.dim() != 2:
-        raise ValueError(f"images: expected a 2-D tensor (n, D), got {getattr(images, 'shape', type(images).__name__)}")
-    if not isinstance(labels, Tensor) or labels.shape != images.shape[:1]:
-        raise ValueError(f"labels: expected a tensor of shape ({images.shape[0]},), got {getattr(labels, 'shape', type(labels).__name__)}")
-    for name, n, minimum in (("num_sets", num_sets, 1), ("set_size", set_size, 3)):
-        if isinstance(n, bool) or not isinstance(n, int) or n < minimum:
-            raise ValueError(f"{name}: expected an int >= {minimum}, got {n!r}")
-    classes, counts = labels.unique(return_counts=True)  # (K,), (K,)
-    if len(classes) < 2:
-        raise ValueError(f"labels: expected at least 2 classes, got {classes.tolist()}")
-    order = labels.argsort(stable=True)  # images grouped by class
-    starts = counts.cumsum(0) - counts  # (K,) first position of each class in order
-    K = len(classes)
-    major = torch.randint(K, (num_sets,), generator=generator)  # (num_sets,)
-    odd_class = (major + torch.randint(1, K, (num_sets,), generator=generator)) % K  # != major
-    member = major[:, None].expand(num_sets, set_size).clone()  # (num_sets, set_size)
-    odd = torch.randint(set_size, (num_sets,), generator=generator)  # (num_sets,)
-    member[torch.arange(num_sets), odd] = odd_class
-    offset = (torch.rand(num_sets, set_size, generator=generator) * counts[member]).long()
-    chosen = order[starts[member] + offset]  # (num_sets, set_size) image indices
-    return images[chosen], odd, labels[chosen]
-
-
-# --------------------------------------------------------------------------- graphs
-
-
-class Graph(NamedTuple):
-    """A small graph for node classification."""
-
-    adjacency: Tensor  # (N, N) bool, symmetric, no self-loops
-    labels: Tensor  # (N,) node classes
-    class_names: tuple[str, ...]
-
-
-def karate_club() -> Graph:
-    """Zachary's karate club (34 members, 78 friendships), as shipped by networkx.
-
-    The labels are the two groups the club split into: 0 = "Mr. Hi" (the
-    instructor's), 1 = "Officer" (the administrator's).
-    """
-    import networkx as nx
-
-    g = nx.karate_club_graph()
-    N = g.number_of_nodes()
-    edges = torch.tensor(list(g.edges()), dtype=torch.long)  # (78, 2)
-    adjacency = torch.zeros(N, N, dtype=torch.bool)
-    adjacency[edges[:, 0], edges[:, 1]] = True
-    adjacency[edges[:, 1], edges[:, 0]] = True
-    names = ("Mr. Hi", "Officer")
-    labels = torch.tensor([names.index(g.nodes[i]["club"]) for i in range(N)])
-    return Graph(adjacency, labels, names)
-
-
-# --------------------------------------------------------------------------- positions
-
-IGNORE = -100  # target id ignored by F.cross_entropy (its default ignore_index)
-
-
-def offset_copy(
-    num: int,
-    length: int,
-    *,
-    offset: int = 3,
-    vocab_size: int = 10,
-    generator: torch.Generator | None = None,
-) -> tuple[Tensor, Tensor]:
-    """Random sequences and, at each position ``i``, the token from ``offset`` steps back.
-
-    The answer at position ``i`` is ``x[i - offset]``: which token that is depends
-    only on positions, not on contents, so a model without positional information
-    cannot solve it. The first ``offset`` targets have no answer and are
-    :data:`IGNORE`.
-
-    Returns:
-        ``(tokens, targets)``, both ``(num, length)`` long tensors.
-    """
-    for name, n, minimum in (("num", num, 1), ("length", length, 1), ("offset", offset, 0), ("vocab_size", vocab_size, 2)):
-        if isinstance(n, bool) or not isinstance(n, int) or n < minimum:
-            raise ValueError(f"{name}: expected an int >= {minimum}, got {n!r}")
-    if offset >= length:
-        raise ValueError(f"offset: expected offset < length = {length}, got {offset}")
-    tokens = torch.randint(vocab_size, (num, length), generator=generator)  # (num, L)
-    targets = torch.full((num, length), IGNORE, dtype=torch.long)
-    targets[:, offset:] = tokens[:, : length - offset]
-    return tokens, targets
-
-
-# --------------------------------------------------------------------------- Spanish text
-
-CORPORA = ("axolotl", "tsunkua", "kolo")  # Spanish-Nahuatl, Spanish-Otomí, Spanish-Mixtec
-
-
-def spanish_corpus(
-    corpus: str = "axolotl",
-    fractions: Sequence[float] = (0.9, 0.05, 0.05),
-    *,
-    seed: int = 0,
-    names: Sequence[str] = ("train", "val", "test"),
-) -> dict[str, list[str]]:
-    """The Spanish side of one of ``elotl``'s parallel corpora, split by sentence.
-
-    ``corpus`` is ``"axolotl"`` (Spanish-Nahuatl), ``"tsunkua"`` (Spanish-Otomí)
-    or ``"kolo"`` (Spanish-Mixtec); the data ship with the package. Sentences are
-    stripped, empty and repeated ones dropped, and the distinct sentences shuffled
-    (seeded) into disjoint splits: no test sentence occurs in training.
-    """
-    import csv
-    import importlib.resources
-    import io
-
-    if corpus not in CORPORA:
-        raise ValueError(f"corpus: expected one of {CORPORA}, got {corpus!r}")
-    if len(fractions) != len(names):
-        raise ValueError(f"fractions: expected {len(names)} numbers (one per name in {list(names)}), got {len(fractions)}")
-    if any(f <= 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
-        raise ValueError(f"fractions: expected positive numbers summing to 1, got {list(fractions)}")
-    text = importlib.resources.files("elotl.corpora").joinpath(f"{corpus}.csv").read_text(encoding="utf-8")
-    rows = csv.reader(io.StringIO(text))  # columns: Spanish, the other language, variant, document, ...
-    sentences = list(dict.fromkeys(s for row in rows if row and (s := row[0].strip())))
-    order = torch.randperm(len(sentences), generator=torch.Generator().manual_seed(seed)).tolist()
-    cuts = (torch.tensor([0.0, *fractions]).cumsum(0) * len(sentences)).round().long().tolist()
-    return {n: [sentences[i] for i in order[a:b]] for n, a, b in zip(names, cuts[:-1], cuts[1:])}
-
-
-def lm_windows(
-    ids: Tensor, length: int, num: int, *, generator: torch.Generator | None = None
-) -> tuple[Tensor, Tensor]:
-    """``num`` random windows of a token stream for next-token prediction.
-
-    Args:
-        ids: ``(N,)`` token ids of a long text.
-        length: window length ``L``.
-
-    Returns:
-        ``(inputs, targets)``, both ``(num, length)``: ``targets`` is ``inputs``
-        shifted one token to the left (the next token at every position).
-    """
-    if not isinstance(ids, Tensor) or ids.dim() != 1 or ids.is_floating_point():
-        raise ValueError(f"ids: expected a 1-D integer tensor (N,), got {getattr(ids, 'shape', type(ids).__name__)}")
-    for name, n in (("length", length), ("num", num)):
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"{name}: expected a positive int, got {n!r}")
-    if len(ids) < length + 1:
-        raise ValueError(f"ids: expected at least length + 1 = {length + 1} tokens, got {len(ids)}")
-    starts = torch.randint(len(ids) - length, (num,), generator=generator)  # (num,)
-    index = starts[:, None] + torch.arange(length + 1)[None, :]  # (num, L + 1)
-    windows = ids[index]
-    return windows[:, :-1], windows[:, 1:]
