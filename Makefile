@@ -47,13 +47,22 @@ site-test: setup
 	@test -x "$(CHROMIUM)" || { echo "Site tests need Debian's chromium at $(CHROMIUM): sudo apt-get install chromium (or set CHROMIUM=...)"; exit 1; }
 	CHROMIUM="$(CHROMIUM)" $(PY) -m pytest -m site -q
 
-test: unit book site-test
+test: lint parity unit book site-test
+
+# ruff (pinned in requirements/constraints.txt, configured in pyproject.toml) over the
+# library, tests, tools, extensions, benchmarks and every code cell of both editions.
+lint: setup
+	$(BIN)/ruff check src tests tools _ext benchmarks
+	$(PY) tools/cells.py lint
 
 stale: setup
 	$(PY) tools/i18n.py stale
 
+# The editions have the same structure (cells, labels, glue names, ...) and run the same
+# code: each code cell equals its twin once comments and string literals are set aside.
 parity: setup
 	$(PY) tools/i18n.py parity
+	$(PY) tools/cells.py parity
 
 # After `make book`: every glued value has the same numbers in both editions (also run by make test).
 glue-parity: setup

@@ -4,6 +4,8 @@
     python tools/build.py --sequential   # one after the other
     python tools/build.py --lang es      # one edition (the landing page is rebuilt too)
     python tools/build.py --incremental  # skip Sphinx's ``--all`` (for live preview only)
+    python tools/build.py --assemble     # only put editions built before into _build/html
+                                         # (CI builds each edition in its own job)
 
 Strict means: a failing cell, a Sphinx warning, a broken cross-reference or an unknown
 citation key fails the build (``-W -n --keep-going --all`` and ``raise_on_error``).
@@ -176,8 +178,16 @@ def main() -> None:
     parser.add_argument("--lang", choices=["es", "en"], action="append", help="edition(s) to build")
     parser.add_argument("--incremental", action="store_true", help="reuse Sphinx's environment")
     parser.add_argument("--sequential", action="store_true", help="one edition after the other")
+    parser.add_argument("--assemble", action="store_true", help="only assemble editions already built")
     args = parser.parse_args()
     langs = args.lang or ["es", "en"]
+    if args.assemble:
+        missing = [lang for lang in langs if not (BUILD / lang / "_build" / "html").is_dir()]
+        if missing:
+            sys.exit(f"[build] no built edition to assemble for {missing}: run tools/build.py --lang ... first")
+        assemble(langs)
+        print(f"[build] site assembled from the built editions: {SITE}")
+        return
     start = time.perf_counter()
     strict = not args.incremental
     if len(langs) > 1 and not args.sequential:
