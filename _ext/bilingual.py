@@ -253,7 +253,8 @@ BODY_ES = {
     ">Hide code cell outputs<": ">Ocultar las salidas<",
     ">Show code cell content<": ">Mostrar la celda<",
     ">Hide code cell content<": ">Ocultar la celda<",
-    '<div class="proof admonition" id="proof">\n<p>Proof. ': '<div class="proof admonition" id="proof">\n<p>Demostración. ',
+    '<div class="proof admonition" id="proof">\n<p>Proof. ':
+        '<div class="proof admonition" id="proof">\n<p>Demostración. ',
 }
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -36,6 +37,28 @@ def paired(d_model: int, heads: int) -> tuple[MultiHeadAttention, torch.nn.Multi
     return ours.eval(), ref.eval()
 
 
+def multihead_rows(B: int, L: int, d: int, h: int) -> list[tuple[str, Callable[[], None], Callable[[], None]]]:
+    """The (mode, PyTorch's call, our call) rows timed for one configuration of part 1."""
+    ours, ref = paired(d, h)
+    x = torch.randn(B, L, d)
+    xg = x.clone().requires_grad_()
+
+    def fwd(m, weights=False):
+        with torch.no_grad():
+            if m is ref:
+                m(x, x, x, need_weights=weights, average_attn_weights=False)
+            else:
+                m(x, need_weights=weights)
+
+    def fwd_bwd(m):
+        y = m(xg, xg, xg, need_weights=False)[0] if m is ref else m(xg, need_weights=False)[0]
+        y.sum().backward()
+
+    return [("forward", lambda: fwd(ref), lambda: fwd(ours)),
+            ("forward+backward", lambda: fwd_bwd(ref), lambda: fwd_bwd(ours)),
+            ("fwd, weights", lambda: fwd(ref, True), lambda: fwd(ours, True))]
+
+
 def multihead(grid, repeats: int) -> list[float]:
     print("Part 1: atencion.heads.MultiHeadAttention / torch.nn.MultiheadAttention (same weights)")
     header = f"{'B':>3} {'L':>5} {'d':>4} {'h':>3} | {'mode':<16} | {'torch ms':>9} {'ours ms':>9} {'ratio':>6}"
@@ -43,25 +66,7 @@ def multihead(grid, repeats: int) -> list[float]:
     print("-" * len(header))
     ratios = []
     for B, L, d, h in grid:
-        ours, ref = paired(d, h)
-        x = torch.randn(B, L, d)
-        xg = x.clone().requires_grad_()
-
-        def fwd(m, weights=False):
-            with torch.no_grad():
-                if m is ref:
-                    m(x, x, x, need_weights=weights, average_attn_weights=False)
-                else:
-                    m(x, need_weights=weights)
-
-        def fwd_bwd(m):
-            y = m(xg, xg, xg, need_weights=False)[0] if m is ref else m(xg, need_weights=False)[0]
-            y.sum().backward()
-
-        rows = [("forward", lambda: fwd(ref), lambda: fwd(ours)),
-                ("forward+backward", lambda: fwd_bwd(ref), lambda: fwd_bwd(ours)),
-                ("fwd, weights", lambda: fwd(ref, True), lambda: fwd(ours, True))]
-        for mode, f_ref, f_ours in rows:
+        for mode, f_ref, f_ours in multihead_rows(B, L, d, h):
             t_ref, t_ours = median_time(f_ref, repeats), median_time(f_ours, repeats)
             ratio = t_ours / t_ref
             if mode != "fwd, weights":
@@ -73,6 +78,26 @@ def multihead(grid, repeats: int) -> list[float]:
     return ratios
 
 
+def efficient_calls(L: int, window: int, block: int, k: int) -> list[tuple[str, Callable[[], object]]]:
+    """The (name, call) pairs timed for one length of part 2: dense attention first."""
+    q, kk, v = (torch.randn(1, 4, L, 32) for _ in range(3))
+    lin = LinformerSelfAttention(128, 4, max_len=L, k=k).eval()
+    x = torch.randn(1, L, 128)
+    mask = local_mask(L, window)
+
+    def dense():
+        scores = q @ kk.transpose(-1, -2) / 32 ** 0.5
+        torch.softmax(scores.masked_fill(~mask, float("-inf")), -1) @ v
+
+    return [
+        ("dense", dense),
+        ("fused", lambda: F.scaled_dot_product_attention(q, kk, v, attn_mask=mask)),
+        ("window", lambda: sliding_window_attention(q, kk, v, window)),
+        ("tiled", lambda: tiled_attention(q, kk, v, block=block, causal=True)),
+        ("linformer", lambda: lin(x)),
+    ]
+
+
 def efficient(lengths, repeats: int) -> None:
     print("\nPart 2: sparse and efficient attention / dense attention (B=1, h=4, d_head=32, forward)")
     header = f"{'L':>6} | {'dense ms':>9} {'fused ms':>9} {'window ms':>10} {'tiled ms':>9} {'linformer ms':>13} | " \
@@ -81,23 +106,9 @@ def efficient(lengths, repeats: int) -> None:
     print("-" * len(header))
     window, block, k = 64, 128, 64
     for L in lengths:
-        q, kk, v = (torch.randn(1, 4, L, 32) for _ in range(3))
-        lin = LinformerSelfAttention(128, 4, max_len=L, k=k).eval()
-        x = torch.randn(1, L, 128)
-        mask = local_mask(L, window)
-
-        def dense():
-            scores = q @ kk.transpose(-1, -2) / 32 ** 0.5
-            torch.softmax(scores.masked_fill(~mask, float("-inf")), -1) @ v
-
+        calls = efficient_calls(L, window, block, k)
         with torch.no_grad():
-            t = {name: median_time(fn, repeats) for name, fn in (
-                ("dense", dense),
-                ("fused", lambda: F.scaled_dot_product_attention(q, kk, v, attn_mask=mask)),
-                ("window", lambda: sliding_window_attention(q, kk, v, window)),
-                ("tiled", lambda: tiled_attention(q, kk, v, block=block, causal=True)),
-                ("linformer", lambda: lin(x)),
-            )}
+            t = {name: median_time(fn, repeats) for name, fn in calls}
         r = {n: t[n] / t["dense"] for n in t}
         print(f"{L:>6} | {1e3 * t['dense']:9.2f} {1e3 * t['fused']:9.2f} {1e3 * t['window']:10.2f} "
               f"{1e3 * t['tiled']:9.2f} {1e3 * t['linformer']:13.2f} | {r['fused']:6.2f} {r['window']:7.2f} "

@@ -226,7 +226,8 @@ def test_stale_notice_is_shown_on_stale_english_pages(monkeypatch):
 
     def render(lang: str, stale: bool) -> dict:
         monkeypatch.setattr(bilingual.i18n, "is_stale", lambda page: stale)
-        app = SimpleNamespace(config=SimpleNamespace(bilingual_language=lang), env=SimpleNamespace(found_docs={"index"}))
+        app = SimpleNamespace(config=SimpleNamespace(bilingual_language=lang),
+                              env=SimpleNamespace(found_docs={"index"}))
         context = {"body": "<p>texto</p>", "metatags": ""}
         bilingual.html_page_context(app, "index", "page.html", context, None)
         return context
@@ -286,7 +287,8 @@ def _notebook(path: Path, values: dict) -> Path:
     outputs = []
     for name, text in values.items():
         data = {"image/png": "iVBOR", "text/plain": text} if name.startswith("fig") else {"text/plain": text}
-        outputs.append({"output_type": "display_data", "metadata": {"scrapbook": {"name": name, "mime_prefix": glue_parity.RECORD_PREFIX}},
+        scrapbook = {"name": name, "mime_prefix": glue_parity.RECORD_PREFIX}
+        outputs.append({"output_type": "display_data", "metadata": {"scrapbook": scrapbook},
                         "data": {glue_parity.RECORD_PREFIX + k: v for k, v in data.items()}})
     path.write_text(json.dumps({"cells": [{"cell_type": "code", "outputs": outputs}]}))
     return path
@@ -297,7 +299,8 @@ def test_glue_parity_catches_a_value_that_differs_between_editions(tmp_path):
     es_page, en_page = tmp_path / "es.md", tmp_path / "en.md"
     es_page.write_text(front)
     en_page.write_text(front)
-    es = _notebook(tmp_path / "es.ipynb", {"acc": "0.965", "words": "'más rápido: 0,5'", "t_ms": "3.1", "fig-a": "<Figure>"})
+    es = _notebook(tmp_path / "es.ipynb",
+                   {"acc": "0.965", "words": "'más rápido: 0,5'", "t_ms": "3.1", "fig-a": "<Figure>"})
     en = _notebook(tmp_path / "en.ipynb", {"acc": "0.965", "words": "'faster: 0.5'", "t_ms": "2.9", "fig-a": "<Fig>"})
     assert glue_parity.compare_page("p", es, en, es_page, en_page)[:2] == ([], 2)
     en = _notebook(tmp_path / "en.ipynb", {"acc": "0.964", "words": "'faster: 0.5'", "t_ms": "2.9", "fig-a": "<Fig>"})
@@ -327,3 +330,14 @@ def test_glue_parity_reads_myst_nbs_glue_store(tmp_path):
                   "data": {"image/png": "iVBOR", "text/plain": "<Figure>"}},
     }))
     assert glue_parity.glued_values(tmp_path / "p.ipynb") == {"acc": "0.965", "fig-a": None}
+
+
+def test_execution_report_gives_each_page_a_status(tmp_path, monkeypatch):
+    """A page with code and no execution record failed; a page without code is said to have none."""
+    monkeypatch.setattr(build, "BUILD", tmp_path)
+    (tmp_path / "es").mkdir()
+    report = build.write_execution_report("es")
+    pages = report["pages"]
+    assert pages["index"]["status"] == "failed" and pages["index"]["seconds"] is None
+    assert pages["glosario"]["status"] == "no code"
+    assert (tmp_path / "es" / "execution.json").exists()

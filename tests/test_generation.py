@@ -70,7 +70,8 @@ def test_cached_decoding_equals_full_recomputation(position):
     torch.testing.assert_close(stepwise, full, atol=1e-10, rtol=1e-8)
     assert len(caches[0]) == 12 and caches[0].keys.shape == (2, 2, 12, 8)
     prompt = tokens[:, :3]
-    assert torch.equal(generate(model, prompt, 10, greedy=True), generate(model, prompt, 10, greedy=True, use_cache=False))
+    assert torch.equal(generate(model, prompt, 10, greedy=True),
+                       generate(model, prompt, 10, greedy=True, use_cache=False))
     a = generate(model, prompt, 10, top_p=0.9, generator=torch.Generator().manual_seed(1))
     b = generate(model, prompt, 10, top_p=0.9, use_cache=False, generator=torch.Generator().manual_seed(1))
     assert torch.equal(a, b)

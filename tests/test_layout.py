@@ -30,7 +30,8 @@ def test_no_module_imports_another_modules_private_names(path):
     assert not private, f"{path.name} imports private names: {private}"
 
 
-@pytest.mark.parametrize("path", [p for p in MODULES if p.name != "_checks.py"], ids=lambda p: p.relative_to(SRC).as_posix())
+@pytest.mark.parametrize("path", [p for p in MODULES if p.name != "_checks.py"],
+                         ids=lambda p: p.relative_to(SRC).as_posix())
 def test_argument_checks_come_from_checks(path):
     tree = _tree(path)
     # (a method that checks inputs against its module's own configuration may stay in its class)

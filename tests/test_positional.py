@@ -124,7 +124,10 @@ def test_rope_scores_depend_only_on_the_offset(m, n, shift, seed):
     rope = RotaryEmbedding(8)
     g = torch.Generator().manual_seed(seed)
     q, k = torch.randn(1, 8, generator=g, dtype=torch.float64), torch.randn(1, 8, generator=g, dtype=torch.float64)
-    at = lambda x, p: rope.rotate(x, torch.tensor([p]))
+
+    def at(x, p):
+        return rope.rotate(x, torch.tensor([p]))
+
     score = (at(q, m) * at(k, n)).sum()
     shifted = (at(q, m + shift) * at(k, n + shift)).sum()
     torch.testing.assert_close(score, shifted, **TOL64)

@@ -55,7 +55,10 @@ def test_block_formulas():
     x = torch.randn(2, 4, 8, dtype=torch.float64)
     for kind in ("post", "pre", "parallel"):
         block = EncoderBlock(8, 2, 16, norm_first=kind != "post", parallel=kind == "parallel").double()
-        attn = lambda h: block.self_attn(h)[0]
+
+        def attn(h, block=block):
+            return block.self_attn(h)[0]
+
         if kind == "post":
             h = block.norm1(x + attn(x))
             expected = block.norm2(h + block.ff(h))

@@ -7,8 +7,11 @@ Three independent checks, all offline:
 * zizmor (PyPI, a test dependency): security audits (template injection, unpinned
   actions, excessive permissions, dangerous triggers, persisted credentials, ...);
 * structural checks below (PyYAML): every action pinned to the commit SHA in ``PINS``,
-  read-only token except where Pages is deployed, torch's CPU build installed before
-  ``make``, the Pages artifact is ``_build/html``, no ``${{ }}`` inside run scripts.
+  read-only token except where Pages is deployed, no ``${{ }}`` inside run scripts, and
+  the shape of book.yml: the checks and the two editions (a matrix) as parallel jobs,
+  then one job that assembles ``_build/html`` from the editions' artifacts and runs the
+  site tests; torch's CPU build installed before ``make`` in every job; one execution
+  cache per edition; the Pages artifact is ``_build/html``, uploaded on main only.
 
 Each check is also shown to catch a known mistake: ``BROKEN`` holds broken copies of the
 workflow (made under a temporary folder) and the check that must reject each one.
@@ -43,6 +46,10 @@ PINS = {
     "actions/setup-node": ("820762786026740c76f36085b0efc47a31fe5020", "v7.0.0"),
     "actions/cache": ("27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"),
     "actions/upload-artifact": ("bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0"),
+    # download-artifact: the SHA that Renovate resolved for the tag v8.0.1 (dreadnode/ares#193), pinned
+    # the same in other public workflows; not yet checked against the action's own repository:
+    # git ls-remote https://github.com/actions/download-artifact 'refs/tags/v8.0.1*'
+    "actions/download-artifact": ("3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"),
     "actions/configure-pages": ("983d7736d9b0ae728b81ab479565c72886d7745b", "v5.0.0"),
     "actions/upload-pages-artifact": ("fc324d3547104276b827a68afc52ff2a11cc49c9", "v5.0.0"),
     "actions/deploy-pages": ("cd2ce8fcbc39b97be8ca5fce6e763baed58fa128", "v5.0.0"),
@@ -73,7 +80,8 @@ def steps(workflow: dict) -> list[tuple[str, int, dict]]:
 def uses_of(workflow: dict) -> list[tuple[str, str]]:
     """(where, uses) for every step and every job that calls a reusable workflow."""
     found = [(f"jobs.{job_id}", job["uses"]) for job_id, job in workflow["jobs"].items() if "uses" in job]
-    found += [(f"jobs.{job_id}.steps[{index}]", step["uses"]) for job_id, index, step in steps(workflow) if "uses" in step]
+    found += [(f"jobs.{job_id}.steps[{index}]", step["uses"])
+              for job_id, index, step in steps(workflow) if "uses" in step]
     return found
 
 
@@ -115,7 +123,9 @@ def permission_problems(text: str) -> list[str]:
     workflow = load(text)
     problems = []
     if workflow.get("permissions") != {"contents": "read"}:
-        problems.append(f"top-level permissions must be exactly {{contents: read}}, not {workflow.get('permissions')!r}")
+        problems.append(
+            f"top-level permissions must be exactly {{contents: read}}, not {workflow.get('permissions')!r}"
+        )
     for job_id, job in workflow["jobs"].items():
         permissions = job.get("permissions")
         if permissions is None:
@@ -152,9 +162,49 @@ def injection_problems(text: str) -> list[str]:
     ]
 
 
+MAKE = re.compile(r"(?:^|[\s;&|(])make(?![^\s;&|)])((?:[ \t]+[^\s;&|)#]+)*)", re.M)
+EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+LANG = "${{ matrix.lang }}"
+EDITIONS = ["es", "en"]
+# What the execution cache's key must hash: the pages, the library, the dependencies and
+# both configurations (a change to any of them can change what a cell prints).
+HASHED = ["book/**", "src/**", "requirements/constraints.txt", "pyproject.toml", "_config.yml", "book/en/_config.yml"]
+EDITION_FILES = {f"_build/{LANG}/_build/html", f"_build/{LANG}/_build/jupyter_execute", f"_build/{LANG}/execution.json"}
+
+
+def normal(value: object) -> str:
+    """A value as text, each ``${{ x }}`` spelled with one space inside the braces."""
+    return EXPRESSION.sub(r"${{ \1 }}", str(value if value is not None else "")).strip()
+
+
+def lines(value: object) -> set[str]:
+    """The paths of a multi-line ``path:`` input, normalised."""
+    return {normal(line).rstrip("/") for line in str(value or "").splitlines() if line.strip()}
+
+
+def make_targets(run: str) -> list[str]:
+    """The targets of every make command in a run script (no VAR=value, no options)."""
+    return [
+        word.strip("\"'")
+        for match in MAKE.finditer(run)
+        for word in match.group(1).split()
+        if "=" not in word and not word.startswith("-")
+    ]
+
+
+def first(items: list[dict], predicate: Callable[[dict], bool]) -> int | None:
+    return next((index for index, item in enumerate(items) if predicate(item)), None)
+
+
+def step_uses(step: dict, action: str) -> bool:
+    return action_name(step.get("uses", "")) == action
+
+
 def book_problems(text: str) -> list[str]:
-    """What book.yml must do: torch CPU first, checkout without credentials, `make test`,
-    caches, artifacts, and deploy _build/html to Pages only from main."""
+    """What book.yml must do: the checks and the two editions (a matrix) in parallel, then
+    one job that assembles the site and runs the site tests; torch's CPU build before make
+    in every job, checkout without credentials, one execution cache per edition, artifacts,
+    and deploy _build/html to Pages only from main."""
     workflow = load(text)
     problems = []
     on = workflow["on"]
@@ -163,74 +213,203 @@ def book_problems(text: str) -> list[str]:
     elif (on["push"] or {}).get("branches") != ["main"]:
         problems.append("push must be limited to branches: [main]")
     concurrency = workflow.get("concurrency") or {}
-    if "github.ref" not in str(concurrency.get("group")) or "pull_request" not in str(concurrency.get("cancel-in-progress")):
+    cancel = str(concurrency.get("cancel-in-progress"))
+    if "github.ref" not in str(concurrency.get("group")) or "pull_request" not in cancel:
         problems.append("concurrency: one group per ref, cancelling in-progress runs of pull requests only")
 
-    build = workflow["jobs"].get("build") or {}
-    build_steps = build.get("steps") or []
-    runs = [step.get("run", "") for step in build_steps]
-    uses = [action_name(step.get("uses", "")) for step in build_steps]
+    jobs = workflow.get("jobs") or {}
+    for job_id in ["checks", "edition", "build", "deploy"]:
+        if job_id not in jobs:
+            problems.append(f"jobs.{job_id}: the job is missing")
 
-    checkout = next((step for step in build_steps if action_name(step.get("uses", "")) == "actions/checkout"), None)
-    if checkout is None or (checkout.get("with") or {}).get("persist-credentials") is not False:
-        problems.append("build: actions/checkout with persist-credentials: false")
+    # Every job that runs make: checked out without credentials, Python and Node set up,
+    # and torch's CPU build put into .venv before the first make.
+    for job_id, job in jobs.items():
+        job_steps = job.get("steps") or []
+        runs = [step.get("run", "") for step in job_steps]
+        make = first(job_steps, lambda step: bool(make_targets(step.get("run", ""))))
+        checkouts = [step for step in job_steps if step_uses(step, "actions/checkout")]
+        persisted = [s for s in checkouts if (s.get("with") or {}).get("persist-credentials") is not False]
+        if (make is not None and not checkouts) or persisted:
+            problems.append(f"jobs.{job_id}: actions/checkout with persist-credentials: false")
+        if make is None:
+            continue
+        python = first(job_steps, lambda step: step_uses(step, "actions/setup-python"))
+        node = first(job_steps, lambda step: step_uses(step, "actions/setup-node"))
+        if python is None or node is None or max(python, node) > make:
+            problems.append(f"jobs.{job_id}: set up Python and Node before make (make setup runs pip and npm ci)")
+        torch = next((i for i, run in enumerate(runs) if "torch==2.13.0" in run and TORCH_CPU_INDEX in run), None)
+        if torch is None:
+            problems.append(f"jobs.{job_id}: no step installs torch==2.13.0 from {TORCH_CPU_INDEX}")
+        elif not re.search(r"\.venv/bin/(python -m pip|pip)\b[^\n]*torch==2\.13\.0", runs[torch]):
+            problems.append(f"jobs.{job_id}: torch's CPU build must go into .venv, the environment make uses")
+        elif torch > make:
+            problems.append(f"jobs.{job_id}: torch's CPU build must be installed before the first make")
 
-    torch = next((i for i, run in enumerate(runs) if "torch==2.13.0" in run and TORCH_CPU_INDEX in run), None)
-    make = next((i for i, run in enumerate(runs) if re.search(r"(^|[\s;&|(])make(\s|$)", run, re.M)), None)
-    if torch is None:
-        problems.append(f"build: no step installs torch==2.13.0 from {TORCH_CPU_INDEX}")
-    elif not re.search(r"\.venv/bin/(python -m pip|pip)\b[^\n]*torch==2\.13\.0", runs[torch]):
-        problems.append("build: torch's CPU build must go into .venv, the environment make uses")
-    if make is None:
-        problems.append("build: no step runs make")
-    elif torch is not None and torch > make:
-        problems.append("build: torch's CPU build must be installed before the first make")
-    if not any(re.search(r"(^|\s)make test\b", run, re.M) for run in runs):
-        problems.append("build: `make test` must run (unit tests, strict build, site tests)")
+    problems += checks_job_problems(jobs.get("checks") or {})
+    problems += edition_job_problems(jobs.get("edition") or {})
+    problems += build_job_problems(jobs.get("build") or {})
 
-    cache = next((step for step in build_steps if action_name(step.get("uses", "")) == "actions/cache"), None)
-    if cache is None:
-        problems.append("build: no actions/cache step for the execution caches")
-    else:
-        settings = cache.get("with") or {}
-        paths = str(settings.get("path", ""))
-        for needed in ["_build/es/_build/.jupyter_cache", "_build/en/_build/.jupyter_cache", "_build/es/execution-key.txt", "_build/en/execution-key.txt"]:
-            if needed not in paths:
-                problems.append(f"build: the execution cache must include {needed}")
-        if "hashFiles(" not in str(settings.get("key")) or not settings.get("restore-keys"):
-            problems.append("build: cache key from hashFiles(...) plus restore-keys")
-        test = next((i for i, run in enumerate(runs) if re.search(r"(^|\s)make test\b", run, re.M)), None)
-        if test is not None and build_steps.index(cache) > test:
-            problems.append("build: restore the execution cache before `make test` builds the book")
+    pages = [(job_id, step) for job_id, _, step in steps(workflow) if step_uses(step, "actions/upload-pages-artifact")]
+    if len(pages) != 1 or pages[0][0] != "build":
+        problems.append("jobs.build: exactly one actions/upload-pages-artifact step, in the build job")
 
-    pages = [step for step in build_steps if action_name(step.get("uses", "")) == "actions/upload-pages-artifact"]
-    if len(pages) != 1:
-        problems.append("build: exactly one actions/upload-pages-artifact step")
-    else:
-        if (pages[0].get("with") or {}).get("path") != "_build/html":
-            problems.append(f"build: the Pages artifact must be _build/html, not {(pages[0].get('with') or {}).get('path')!r}")
-        if "refs/heads/main" not in str(pages[0].get("if")):
-            problems.append("build: upload the Pages artifact only on main")
-    artifacts = [step for step in build_steps if action_name(step.get("uses", "")) == "actions/upload-artifact"]
-    if not any("pull_request" in str(s.get("if")) and (s.get("with") or {}).get("path") == "_build/html" for s in artifacts):
-        problems.append("build: upload _build/html as a preview on pull requests")
-    if not any("failure()" in str(s.get("if")) and "reports" in str((s.get("with") or {}).get("path")) for s in artifacts):
-        problems.append("build: upload the execution reports when the build fails")
-    if "actions/setup-python" not in uses or "actions/setup-node" not in uses:
-        problems.append("build: set up Python and Node")
-
-    deploy = workflow["jobs"].get("deploy") or {}
+    deploy = jobs.get("deploy") or {}
     needs = deploy.get("needs")
     if needs != "build" and needs != ["build"]:
         problems.append("deploy: needs: build")
     if "refs/heads/main" not in str(deploy.get("if")) or "push" not in str(deploy.get("if")):
         problems.append("deploy: only on push to main")
     environment = deploy.get("environment") or {}
-    if environment.get("name") != "github-pages" or "steps.deployment.outputs.page_url" not in str(environment.get("url")):
+    url = str(environment.get("url"))
+    if environment.get("name") != "github-pages" or "steps.deployment.outputs.page_url" not in url:
         problems.append("deploy: environment github-pages with url ${{ steps.deployment.outputs.page_url }}")
     deploy_steps = deploy.get("steps") or []
-    if not any(action_name(s.get("uses", "")) == "actions/deploy-pages" and s.get("id") == "deployment" for s in deploy_steps):
+    if not any(step_uses(s, "actions/deploy-pages") and s.get("id") == "deployment" for s in deploy_steps):
         problems.append("deploy: an actions/deploy-pages step with id: deployment")
+    return problems
+
+
+def checks_job_problems(job: dict) -> list[str]:
+    """Lint, parity and unit tests, at once with the editions (no needs:)."""
+    problems = []
+    targets = {target for step in job.get("steps") or [] for target in make_targets(step.get("run", ""))}
+    if not {"lint", "parity", "unit"} <= targets:
+        problems.append(f"jobs.checks: run `make lint parity unit`, not make {' '.join(sorted(targets))}")
+    if job.get("needs"):
+        problems.append("jobs.checks: runs in parallel with the editions (no needs:)")
+    return problems
+
+
+def edition_job_problems(job: dict) -> list[str]:
+    """One job per edition (a matrix over es and en) that builds it with its own execution
+    cache and uploads it as edition-<lang>, or its execution reports when it fails."""
+    problems = []
+    job_steps = job.get("steps") or []
+    strategy = job.get("strategy") or {}
+    langs = (strategy.get("matrix") or {}).get("lang") if isinstance(strategy.get("matrix"), dict) else None
+    if not isinstance(langs, list) or sorted(langs) != sorted(EDITIONS):
+        problems.append(f"jobs.edition: the editions build in parallel: strategy.matrix.lang: [es, en], not {langs!r}")
+    if strategy.get("fail-fast") is not False:
+        problems.append("jobs.edition: strategy.fail-fast: false (a failing edition must not cancel the other)")
+    if job.get("needs"):
+        problems.append("jobs.edition: runs in parallel with the checks (no needs:)")
+
+    # make book-$VAR, with VAR: ${{ matrix.lang }} in the step's or the job's env.
+    def builds_edition(step: dict) -> bool:
+        env = {**(job.get("env") or {}), **(step.get("env") or {})}
+        for target in make_targets(step.get("run", "")):
+            match = re.fullmatch(r"book-\$\{?(\w+)\}?", target)
+            if match and normal(env.get(match.group(1))) == LANG:
+                return True
+        return False
+
+    book = first(job_steps, builds_edition)
+    if book is None:
+        problems.append("jobs.edition: run `make book-<lang>` with the matrix's lang passed through env: "
+                        f"(make \"book-$EDITION\", EDITION: {LANG})")
+    targets = {target for step in job_steps for target in make_targets(step.get("run", ""))}
+    others = targets & {"book", "test", "book-es", "book-en", "site-test"}
+    if others:
+        problems.append(f"jobs.edition: builds its own edition only, not make {' '.join(sorted(others))}")
+
+    cache = first(job_steps, lambda step: step_uses(step, "actions/cache"))
+    if cache is None:
+        problems.append("jobs.edition: no actions/cache step for the edition's execution cache")
+    else:
+        settings = job_steps[cache].get("with") or {}
+        expected = {f"_build/{LANG}/_build/.jupyter_cache", f"_build/{LANG}/execution-key.txt"}
+        paths = lines(settings.get("path"))
+        if paths != expected:
+            problems.append(f"jobs.edition: the execution cache is its own edition's: path {sorted(expected)}, "
+                            f"not {sorted(paths)}")
+        key = normal(settings.get("key"))
+        hashed = re.search(r"hashFiles\(([^)]*)\)", key)
+        missing = [name for name in HASHED if not hashed or f"'{name}'" not in hashed.group(1)]
+        if missing:
+            problems.append(f"jobs.edition: the cache key must be hashFiles(...) of {', '.join(HASHED)}; "
+                            f"missing {missing}")
+        restore = lines(settings.get("restore-keys"))
+        if not restore:
+            problems.append("jobs.edition: the cache needs restore-keys "
+                            "(tools/build.py drops the stale entries of an older cache)")
+        if LANG not in key or not all(LANG in line for line in restore):
+            problems.append(f"jobs.edition: cache key and restore-keys must include {LANG} (one cache per edition)")
+        if book is not None and cache > book:
+            problems.append("jobs.edition: restore the execution cache before `make book-<lang>`")
+
+    artifacts = [(i, step) for i, step in enumerate(job_steps) if step_uses(step, "actions/upload-artifact")]
+    edition = next(((i, step) for i, step in artifacts
+                    if normal((step.get("with") or {}).get("name")) == f"edition-{LANG}"), None)
+    if edition is None or lines((edition[1].get("with") or {}).get("path")) != EDITION_FILES:
+        problems.append(f"jobs.edition: upload artifact edition-{LANG} with exactly {', '.join(sorted(EDITION_FILES))}")
+    elif book is not None and edition[0] < book:
+        problems.append("jobs.edition: upload the edition after `make book-<lang>` built it")
+    elif any(word in str(edition[1].get("if")) for word in ["failure()", "always()", "cancelled()"]):
+        problems.append("jobs.edition: upload the edition only when it built")
+    reports = f"_build/{LANG}/_build/html/reports"
+    if not any("failure()" in str(s.get("if")) and reports in normal((s.get("with") or {}).get("path"))
+               for _, s in artifacts):
+        problems.append(f"jobs.edition: upload the execution reports ({reports}/**) when the build fails")
+    return problems
+
+
+def build_job_problems(job: dict) -> list[str]:
+    """After the checks and both editions: download the editions into _build/<lang>,
+    assemble _build/html, site tests, then the preview (pull requests) or Pages (main)."""
+    problems = []
+    job_steps = job.get("steps") or []
+    runs = [step.get("run", "") for step in job_steps]
+    needs = job.get("needs")
+    needs = {needs} if isinstance(needs, str) else set(needs or [])
+    if not {"checks", "edition"} <= needs:
+        problems.append(f"jobs.build: needs: [checks, edition], not {sorted(needs)}")
+
+    targets = {target for run in runs for target in make_targets(run)}
+    rebuilds = targets & {"book", "test", "book-es", "book-en"}
+    if rebuilds or any(re.search(r"tools/build\.py(?![^\n]*--assemble)", run) for run in runs):
+        problems.append("jobs.build: must not build the editions again (they come from the edition jobs)"
+                        + (f": make {' '.join(sorted(rebuilds))}" if rebuilds else ""))
+
+    downloads = []
+    for lang in EDITIONS:
+        index = first(job_steps, lambda step, lang=lang: step_uses(step, "actions/download-artifact")
+                      and normal((step.get("with") or {}).get("name")) == f"edition-{lang}"
+                      and normal((step.get("with") or {}).get("path")).rstrip("/") == f"_build/{lang}")
+        if index is None:
+            problems.append(f"jobs.build: download the artifact edition-{lang} into _build/{lang}")
+        else:
+            downloads.append(index)
+    assembles = re.compile(r"\.venv/bin/python\s+tools/build\.py\s+--assemble\b")
+    assemble = first(job_steps, lambda step: bool(assembles.search(step.get("run", ""))))
+    if assemble is None:
+        problems.append("jobs.build: assemble _build/html with `.venv/bin/python tools/build.py --assemble`")
+    elif any(index > assemble for index in downloads):
+        problems.append("jobs.build: assemble the site after downloading both editions")
+    site_test = next((i for i, run in enumerate(runs) if "site-test" in make_targets(run) and "CHROMIUM=" in run), None)
+    if site_test is None:
+        problems.append("jobs.build: `make site-test CHROMIUM=...` must run (site tests in a browser, glue parity)")
+    else:
+        if assemble is not None and site_test < assemble:
+            problems.append("jobs.build: run `make site-test` after assembling the site")
+        browser = next((i for i, run in enumerate(runs) if "playwright install" in run and "chromium" in run), None)
+        if browser is None or browser > site_test:
+            problems.append("jobs.build: install Playwright's chromium before `make site-test`")
+
+    pages = [(i, s) for i, s in enumerate(job_steps) if step_uses(s, "actions/upload-pages-artifact")]
+    if len(pages) == 1:
+        index, step = pages[0]
+        if (step.get("with") or {}).get("path") != "_build/html":
+            path = (step.get("with") or {}).get("path")
+            problems.append(f"jobs.build: the Pages artifact must be _build/html, not {path!r}")
+        if "refs/heads/main" not in str(step.get("if")):
+            problems.append("jobs.build: upload the Pages artifact only on main")
+        if site_test is not None and index < site_test:
+            problems.append("jobs.build: upload the Pages artifact only after the site tests passed")
+    artifacts = [(i, s) for i, s in enumerate(job_steps) if step_uses(s, "actions/upload-artifact")]
+    if not any("pull_request" in str(s.get("if")) and (s.get("with") or {}).get("path") == "_build/html"
+               and (assemble is None or i > assemble) for i, s in artifacts):
+        problems.append("jobs.build: upload _build/html as a preview on pull requests, after assembling it")
     return problems
 
 
@@ -277,7 +456,9 @@ def run_zizmor(paths: list[Path]) -> list[dict]:
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     # Exit codes: 0 clean, 10-14 findings (by highest severity), anything else: zizmor failed.
-    assert result.returncode == 0 or 10 <= result.returncode <= 14, f"zizmor failed (exit {result.returncode}):\n{result.stderr}"
+    assert result.returncode == 0 or 10 <= result.returncode <= 14, (
+        f"zizmor failed (exit {result.returncode}):\n{result.stderr}"
+    )
     return [finding for finding in json.loads(result.stdout) if not finding.get("ignored")]
 
 
@@ -355,57 +536,180 @@ def replace(old: str, new: str, *, after: str = "") -> Callable[[str], str]:
     return mutate
 
 
-def move_step(name: str, after: str) -> Callable[[str], str]:
-    """A mutation: move the step called `name` to just after the step called `after`."""
+def step_block(text: str, step: str, job: str) -> tuple[int, int]:
+    """Where the step called `step` of the job `job` starts and ends (with the blank line and
+    comments before the next step); the step's `- name:` line must be its first line."""
+    start = text.index(f"      - name: {step}\n", text.index(f"\n  {job}:\n"))
+    following = re.compile(r"\n(?:      - |  \S|\S)").search(text, start + 1)  # next step, job or top-level key
+    return start, (following.start() if following else len(text) - 1) + 1
 
-    def block(text: str, step: str) -> tuple[int, int]:
-        start = text.index(f"      - name: {step}\n")
-        end = text.find("\n      - ", start + 1)
-        end = text.find("\n\n", start) if end == -1 else end
-        return start, end + 1
+
+def move_step(name: str, after: str, *, job: str) -> Callable[[str], str]:
+    """A mutation: move the step called `name` of `job` to just after its step called `after`."""
 
     def mutate(text: str) -> str:
-        start, end = block(text, name)
+        start, end = step_block(text, name, job)
         moved, text = text[start:end], text[:start] + text[end:]
-        _, at = block(text, after)
+        _, at = step_block(text, after, job)
         return text[:at] + moved + text[at:]
+
+    return mutate
+
+
+def drop_step(name: str, *, job: str) -> Callable[[str], str]:
+    """A mutation: remove the step called `name` of `job`."""
+
+    def mutate(text: str) -> str:
+        start, end = step_block(text, name, job)
+        return text[:start] + text[end:]
 
     return mutate
 
 
 SHA = {name: sha for name, (sha, _) in PINS.items()}
 CHECKOUT = f"actions/checkout@{SHA['actions/checkout']} # v7.0.1"
+TORCH = "Install torch (CPU build) into .venv"
+SETUP = "Install the book's dependencies (pip, npm)"
+BUILD_EDITION = "Build the edition (strict, every cell executed)"
+SITE_TEST = "Site tests (browser, glue parity)"
+ON_MAIN = "if: ${{ github.event_name == 'push' && github.ref == 'refs/heads/main' }}\n"
+MATRIX = "    strategy:\n"
+IN_BUILD = "\n  build:\n"
 
 # (id, mutation, {detector: text expected in its findings}); a detector is "actionlint",
 # "zizmor" (matched against the audit's ident) or a structural check ("book" or a CHECKS key).
 BROKEN = [
-    ("needs-typo", replace("needs: build", "needs: biuld"),
-     {"actionlint": 'needs job "biuld" which does not exist', "book": "needs: build"}),
+    # --- pins, permissions, triggers, injection (every workflow)
     ("unpinned-checkout", replace(CHECKOUT, "actions/checkout@v4"),
      {"zizmor": "unpinned-uses", "pins": "not pinned to a full commit SHA"}),
-    ("sha-of-another-action", replace(f"setup-python@{SHA['actions/setup-python']}", f"setup-python@{SHA['actions/setup-node']}"),
+    ("sha-of-another-action",
+     replace(f"setup-python@{SHA['actions/setup-python']}", f"setup-python@{SHA['actions/setup-node']}"),
      {"pins": "PINS says 5fda3b95"}),
     ("wrong-tag-comment", replace("# v5.0.5", "# v4.2.0"),
      {"pins": "needs the comment '# v5.0.5'"}),
-    ("event-in-run", replace('make test CHROMIUM="$chromium"', 'echo "${{ github.event.pull_request.title }}"\n          make test CHROMIUM="$chromium"'),
+    ("download-not-in-pins",
+     replace(f"download-artifact@{SHA['actions/download-artifact']} # v8.0.1",
+             "download-artifact@1111111111111111111111111111111111111111 # v8.0.1"),
+     {"pins": "PINS says 3e5f45b2"}),
+    ("event-in-run",
+     replace('make site-test CHROMIUM="$chromium"',
+             'echo "${{ github.event.pull_request.title }}"\n          make site-test CHROMIUM="$chromium"'),
      {"actionlint": '"github.event.pull_request.title" is potentially untrusted', "zizmor": "template-injection",
       "injection": "inside run:"}),
     ("write-all", replace("permissions:\n  contents: read\n", "permissions: write-all\n"),
      {"zizmor": "excessive-permissions", "permissions": "top-level permissions"}),
-    ("build-job-writes-pages", replace("    timeout-minutes: 40\n", "    timeout-minutes: 40\n    permissions:\n      contents: read\n      pages: write\n"),
+    ("build-job-writes-pages",
+     replace("    timeout-minutes: 20\n",
+             "    timeout-minutes: 20\n    permissions:\n      contents: read\n      pages: write\n", after=IN_BUILD),
      {"permissions": "only the Pages deploy job may write"}),
     ("pull-request-target", replace("  pull_request:\n", "  pull_request_target:\n"),
      {"zizmor": "dangerous-triggers", "triggers": "pull_request_target"}),
+    # --- book.yml: triggers and concurrency
+    ("no-manual-runs", replace("  workflow_dispatch:\n", ""),
+     {"book": "triggers must include pull_request, push and workflow_dispatch"}),
+    ("push-any-branch", replace("  push:\n    branches: [main]\n", "  push:\n"),
+     {"book": "push must be limited to branches: [main]"}),
+    ("cancel-runs-on-main",
+     replace("cancel-in-progress: ${{ github.event_name == 'pull_request' }}", "cancel-in-progress: true"),
+     {"book": "concurrency: one group per ref"}),
+    # --- every job that runs make
     ("credentials-persisted", replace("        with:\n          persist-credentials: false\n", ""),
-     {"zizmor": "artipacked", "book": "persist-credentials: false"}),
-    ("torch-after-make", move_step("Install torch (CPU build) into .venv", after="Install the book's dependencies (pip, npm)"),
-     {"book": "before the first make"}),
+     {"zizmor": "artipacked", "book": "jobs.checks: actions/checkout with persist-credentials: false"}),
+    ("no-node-in-edition", drop_step("Set up Node", job="edition"),
+     {"book": "jobs.edition: set up Python and Node before make"}),
     ("torch-from-pypi", replace(f" --index-url {TORCH_CPU_INDEX}", ""),
-     {"book": "installs torch==2.13.0 from"}),
+     {"book": "jobs.checks: no step installs torch==2.13.0 from"}),
+    ("torch-after-make-in-edition", move_step(TORCH, after=SETUP, job="edition"),
+     {"book": "jobs.edition: torch's CPU build must be installed before the first make"}),
+    ("no-torch-in-build", drop_step(TORCH, job="build"),
+     {"book": "jobs.build: no step installs torch==2.13.0 from"}),
+    ("torch-outside-venv",
+     replace('.venv/bin/python -m pip install --disable-pip-version-check "torch',
+             'python -m pip install --disable-pip-version-check "torch', after=IN_BUILD),
+     {"book": "jobs.build: torch's CPU build must go into .venv"}),
+    # --- the checks job
+    ("no-checks-job", replace("\n  checks:\n", "\n  lint:\n"),
+     {"actionlint": 'needs job "checks" which does not exist', "book": "jobs.checks: the job is missing"}),
+    ("checks-without-unit", replace("make lint parity unit", "make lint parity"),
+     {"book": "jobs.checks: run `make lint parity unit`"}),
+    ("checks-wait-for-editions", replace("    timeout-minutes: 20\n", "    timeout-minutes: 20\n    needs: edition\n"),
+     {"book": "jobs.checks: runs in parallel with the editions"}),
+    # --- the edition job: a matrix over es and en
+    ("editions-not-parallel", replace("      matrix:\n        lang: [es, en]\n", "", after=MATRIX),
+     {"book": "jobs.edition: the editions build in parallel"}),
+    ("one-edition-only", replace("lang: [es, en]", "lang: [es]"),
+     {"book": "jobs.edition: the editions build in parallel"}),
+    ("edition-fails-fast", replace("      fail-fast: false\n", "", after=MATRIX),
+     {"book": "jobs.edition: strategy.fail-fast: false"}),
+    ("edition-builds-both", replace('run: make "book-$EDITION"', "run: make book"),
+     {"book": "jobs.edition: run `make book-<lang>`"}),
+    ("matrix-in-run", replace('make "book-$EDITION"', 'make "book-${{ matrix.lang }}"'),
+     {"injection": "inside run:", "book": "jobs.edition: run `make book-<lang>`"}),
+    ("edition-lang-not-from-matrix", replace("EDITION: ${{ matrix.lang }}", "EDITION: es"),
+     {"book": "jobs.edition: run `make book-<lang>`"}),
+    ("cache-of-another-edition",
+     replace("_build/${{ matrix.lang }}/_build/.jupyter_cache", "_build/es/_build/.jupyter_cache"),
+     {"book": "jobs.edition: the execution cache is its own edition's"}),
+    ("cache-key-without-lang", replace("py311-${{ matrix.lang }}-${{ hashFiles", "py311-${{ hashFiles"),
+     {"book": "jobs.edition: cache key and restore-keys must include ${{ matrix.lang }}"}),
+    ("cache-key-misses-a-config", replace(", 'book/en/_config.yml')", ")"),
+     {"book": "jobs.edition: the cache key must be hashFiles(...) of"}),
+    ("cache-without-restore-keys", replace("          restore-keys: |\n", "          lookup-only: false\n"),
+     {"book": "jobs.edition: the cache needs restore-keys"}),
+    ("cache-after-build", move_step("Restore the execution cache", after=BUILD_EDITION, job="edition"),
+     {"book": "jobs.edition: restore the execution cache before `make book-<lang>`"}),
+    ("edition-artifact-without-times", replace("            _build/${{ matrix.lang }}/execution.json\n", ""),
+     {"book": "jobs.edition: upload artifact edition-${{ matrix.lang }} with exactly"}),
+    ("edition-artifact-one-name", replace("name: edition-${{ matrix.lang }}", "name: edition"),
+     {"book": "jobs.edition: upload artifact edition-${{ matrix.lang }} with exactly"}),
+    ("edition-uploaded-before-build", move_step("Upload the built edition", after=SETUP, job="edition"),
+     {"book": "jobs.edition: upload the edition after `make book-<lang>` built it"}),
+    ("reports-not-on-failure", replace("if: ${{ failure() }}", "if: ${{ success() }}"),
+     {"book": "jobs.edition: upload the execution reports"}),
+    # --- the build job: both editions, assembled, site tests, preview and Pages
+    ("build-before-editions", replace("needs: [checks, edition]", "needs: [checks]"),
+     {"book": "jobs.build: needs: [checks, edition]"}),
+    ("edition-downloaded-elsewhere", replace("path: _build/en", "path: _build", after="name: edition-en"),
+     {"book": "jobs.build: download the artifact edition-en into _build/en"}),
+    ("one-edition-downloaded", drop_step("Download the es edition", job="build"),
+     {"book": "jobs.build: download the artifact edition-es into _build/es"}),
+    ("build-rebuilds-editions", replace(".venv/bin/python tools/build.py --assemble", "make book"),
+     {"book": "jobs.build: must not build the editions again"}),
+    ("assembled-before-download", move_step("Download the en edition", after="Assemble the site from both editions",
+                                             job="build"),
+     {"book": "jobs.build: assemble the site after downloading both editions"}),
+    ("site-test-before-assemble", move_step("Assemble the site from both editions", after=SITE_TEST, job="build"),
+     {"book": "jobs.build: run `make site-test` after assembling the site"}),
+    ("no-site-test", replace('make site-test CHROMIUM="$chromium"', 'echo "$chromium"'),
+     {"book": "jobs.build: `make site-test CHROMIUM=...` must run"}),
+    ("browser-after-site-test", move_step("Install the browser for the site tests", after=SITE_TEST, job="build"),
+     {"book": "jobs.build: install Playwright's chromium before `make site-test`"}),
+    ("preview-on-every-event", replace("!cancelled() && github.event_name == 'pull_request'", "!cancelled()"),
+     {"book": "jobs.build: upload _build/html as a preview on pull requests"}),
     ("pages-wrong-path", replace("path: _build/html", "path: _build", after="upload-pages-artifact@"),
-     {"book": "Pages artifact must be _build/html"}),
-    ("deploy-on-every-event", replace("    if: ${{ github.event_name == 'push' && github.ref == 'refs/heads/main' }}\n", "", after="  deploy:"),
-     {"book": "only on push to main"}),
+     {"book": "jobs.build: the Pages artifact must be _build/html"}),
+    ("pages-artifact-on-pull-requests", replace(f"        {ON_MAIN}", "", after="Upload the site for GitHub Pages"),
+     {"book": "jobs.build: upload the Pages artifact only on main"}),
+    ("pages-before-site-test",
+     move_step("Upload the site for GitHub Pages", after="Install the browser for the site tests", job="build"),
+     {"book": "jobs.build: upload the Pages artifact only after the site tests passed"}),
+    ("pages-from-an-edition",
+     replace("      - name: Upload the execution reports of failing cells\n",
+             "      - name: Upload an edition for GitHub Pages\n"
+             f"        uses: actions/upload-pages-artifact@{SHA['actions/upload-pages-artifact']} # v5.0.0\n"
+             "        with:\n          path: _build/${{ matrix.lang }}/_build/html\n\n"
+             "      - name: Upload the execution reports of failing cells\n"),
+     {"book": "exactly one actions/upload-pages-artifact step, in the build job"}),
+    # --- the deploy job
+    ("needs-typo", replace("needs: build", "needs: biuld"),
+     {"actionlint": 'needs job "biuld" which does not exist', "book": "deploy: needs: build"}),
+    ("deploy-on-every-event", replace(f"    {ON_MAIN}", "", after="  deploy:"),
+     {"book": "deploy: only on push to main"}),
+    ("deploy-without-environment",
+     replace("    environment:\n      name: github-pages\n      url: ${{ steps.deployment.outputs.page_url }}\n", ""),
+     {"book": "deploy: environment github-pages"}),
+    ("deploy-step-without-id", replace("        id: deployment\n", ""),
+     {"book": "deploy: an actions/deploy-pages step with id: deployment"}),
 ]
 CASES = [pytest.param(case_id, detector, expected, id=f"{case_id}-{detector}")
          for case_id, _, detectors in BROKEN for detector, expected in detectors.items()]

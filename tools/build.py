@@ -32,7 +32,8 @@ from xml.sax.saxutils import escape
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
 SITE = BUILD / "html"
-CONFIG = {"es": (ROOT / "_config.yml", ROOT / "_toc.yml"), "en": (ROOT / "book/en/_config.yml", ROOT / "book/en/_toc.yml")}
+CONFIG = {"es": (ROOT / "_config.yml", ROOT / "_toc.yml"),
+          "en": (ROOT / "book/en/_config.yml", ROOT / "book/en/_toc.yml")}
 KEYED = ["src", "pyproject.toml", "requirements/constraints.txt"]
 
 
@@ -96,18 +97,23 @@ def build(lang: str, *, strict: bool = True, prefix: bool = False) -> str | None
 
 
 def write_execution_report(lang: str) -> dict:
-    """``_build/<lang>/execution.json``: each page's execution time (s) and status, from
-    jupyter-cache (a page that failed has no cache record). Printed as a table too."""
+    """``_build/<lang>/execution.json``: each page's status ("ok", "failed" or "no code"),
+    execution time (s) and date, from jupyter-cache (a page that failed has no cache
+    record). Printed as a line too."""
     from jupyter_cache import get_cache
 
     cache = BUILD / lang / "_build" / ".jupyter_cache"
     pages = {}
     if cache.exists():
         for record in get_cache(str(cache)).list_cache_records():
-            pages[Path(record.uri).stem] = {"seconds": round(record.data.get("execution_seconds", 0.0), 1),
+            pages[Path(record.uri).stem] = {"status": "ok",
+                                           "seconds": round(record.data.get("execution_seconds", 0.0), 1),
                                            "executed": record.created.isoformat(timespec="seconds")}
     for page in sorted((ROOT / "book" / lang).glob("*.md")):
-        pages.setdefault(page.stem, {"seconds": None, "executed": None})
+        has_code = "{code-cell}" in page.read_text(encoding="utf-8")
+        # a page with code but no cache record did not execute to the end
+        pages.setdefault(page.stem, {"status": "failed" if has_code else "no code", "seconds": None,
+                                     "executed": None})
     report = {"edition": lang, "pages": dict(sorted(pages.items()))}
     (BUILD / lang / "execution.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     timed = {name: p["seconds"] for name, p in report["pages"].items() if p["seconds"] is not None}

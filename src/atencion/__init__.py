@@ -11,10 +11,11 @@ positions), :mod:`atencion.norm` (layer and RMS normalisation, feed-forward
 networks), :mod:`atencion.heads` (multi-head attention),
 :mod:`atencion.transformer` (encoder blocks and a small sequence model),
 :mod:`atencion.generation` (greedy decoding, sampling, key-value cache),
-:mod:`atencion.sparse` (sparse patterns, sliding-window, tiled and Linformer
-attention),
-:mod:`atencion.data` (data generated in code or shipped by a package),
-:mod:`atencion.train` and :mod:`atencion.plot`.
+:mod:`atencion.sparse` (sliding-window, tiled and Linformer attention; the sparse
+patterns are in :mod:`atencion.masks`), :mod:`atencion.data` (data generated in code
+or shipped by a package, one module per source), :mod:`atencion.train`,
+:mod:`atencion.metrics`, :mod:`atencion.plot`, :mod:`atencion.fmt` (numbers as each
+edition writes them) and :mod:`atencion.profiling`.
 """
 
 __version__ = "0.1.0"

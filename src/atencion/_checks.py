@@ -215,7 +215,9 @@ def check_lengths(lengths: object, B: int, S: int) -> Tensor:
 def check_qkv(query: object, key: object, value: object) -> tuple[int, int]:
     for name, t in (("query", query), ("key", key), ("value", value)):
         if not isinstance(t, Tensor) or not t.is_floating_point():
-            raise TypeError(f"{name}: expected a floating torch.Tensor (..., L, d), got {getattr(t, 'dtype', type(t).__name__)}")
+            raise TypeError(
+                f"{name}: expected a floating torch.Tensor (..., L, d), got {getattr(t, 'dtype', type(t).__name__)}"
+            )
         if t.dim() < 2:
             raise ValueError(f"{name}: expected at least 2 dimensions (..., L, d), got {tuple(t.shape)}")
     if key.shape[:-1] != query.shape[:-1] or key.shape[-1] != query.shape[-1] or value.shape[:-1] != key.shape[:-1]:

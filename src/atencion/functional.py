@@ -223,7 +223,8 @@ def relative_attention(
     Returns:
         ``(output (..., L, d), weights (..., L, S))``.
     """
-    for name, t in (("query", query), ("key", key), ("value", value), ("rel_keys", rel_keys), ("rel_values", rel_values)):
+    for name, t in (("query", query), ("key", key), ("value", value),
+                    ("rel_keys", rel_keys), ("rel_values", rel_values)):
         if not isinstance(t, Tensor) or not t.is_floating_point():
             raise TypeError(f"{name}: expected a floating torch.Tensor, got {getattr(t, 'dtype', type(t).__name__)}")
     L, d = query.shape[-2:]

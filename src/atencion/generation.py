@@ -27,7 +27,9 @@ def filter_logits(logits: Tensor, *, temperature: float = 1.0, top_k: int | None
     least one token always survives).
     """
     if not isinstance(logits, Tensor) or not logits.is_floating_point() or logits.dim() != 2:
-        raise ValueError(f"logits: expected a floating tensor (B, V), got {getattr(logits, 'shape', type(logits).__name__)}")
+        raise ValueError(
+            f"logits: expected a floating tensor (B, V), got {getattr(logits, 'shape', type(logits).__name__)}"
+        )
     check_positive_float(temperature, "temperature")
     if top_p is not None:
         check_probability(top_p, "top_p")
@@ -80,7 +82,10 @@ def generate(
     newest token; otherwise every step recomputes the whole sequence.
     """
     if not isinstance(prompt, Tensor) or prompt.dim() != 2 or prompt.shape[1] == 0:
-        raise ValueError(f"prompt: expected a non-empty integer tensor (B, L0), got {getattr(prompt, 'shape', type(prompt).__name__)}")
+        raise ValueError(
+            "prompt: expected a non-empty integer tensor (B, L0), "
+            f"got {getattr(prompt, 'shape', type(prompt).__name__)}"
+        )
     check_int(max_new_tokens, "max_new_tokens", minimum=0)
     check_bool(use_cache, "use_cache")
     was_training = model.training

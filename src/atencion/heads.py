@@ -124,8 +124,12 @@ class MultiHeadAttention(nn.Module):
         if rotary is not None and (not isinstance(rotary, RotaryEmbedding) or rotary.d_head != self.d_head):
             raise ValueError(f"rotary: expected a RotaryEmbedding of size d_head = {self.d_head}, got {rotary!r}")
         self.rotary = rotary
-        if relative is not None and (not isinstance(relative, RelativePositionEmbedding) or relative.d_head != self.d_head):
-            raise ValueError(f"relative: expected a RelativePositionEmbedding of size d_head = {self.d_head}, got {relative!r}")
+        if relative is not None and (
+            not isinstance(relative, RelativePositionEmbedding) or relative.d_head != self.d_head
+        ):
+            raise ValueError(
+                f"relative: expected a RelativePositionEmbedding of size d_head = {self.d_head}, got {relative!r}"
+            )
         self.relative = relative
         self.in_proj_weight = nn.Parameter(torch.empty(3 * d_model, d_model))  # [W_q; W_k; W_v]
         self.in_proj_bias = nn.Parameter(torch.zeros(3 * d_model)) if bias else None

@@ -16,7 +16,8 @@ from matplotlib.ticker import MaxNLocator
 
 from ._checks import check_lang
 
-__all__ = ["PALETTE", "LABELS", "label", "attention_heatmap", "plot_history", "plot_band", "plot_training", "draw_graph"]
+__all__ = ["PALETTE", "LABELS", "label", "attention_heatmap", "plot_history", "plot_band", "plot_training",
+           "draw_graph"]
 
 # Okabe & Ito's colour-blind-safe palette (https://jfly.uni-koeln.de/color/), legible on
 # the light and the dark theme; grey ("0.55") is left for baselines and chance.

@@ -43,7 +43,9 @@ def embed_tokens(embedding: nn.Embedding, tokens: Tensor, *, scale: bool = True)
     if not isinstance(embedding, nn.Embedding):
         raise TypeError(f"embedding: expected a torch.nn.Embedding, got {type(embedding).__name__}")
     if not isinstance(tokens, Tensor) or tokens.is_floating_point() or tokens.dtype == torch.bool:
-        raise TypeError(f"tokens: expected an integer tensor of token ids, got {getattr(tokens, 'dtype', type(tokens).__name__)}")
+        raise TypeError(
+            f"tokens: expected an integer tensor of token ids, got {getattr(tokens, 'dtype', type(tokens).__name__)}"
+        )
     e = embedding(tokens)  # (B, L, d_model)
     return e * math.sqrt(embedding.embedding_dim) if scale else e
 
@@ -81,7 +83,8 @@ def sinusoidal_encoding(
     return pe.to(dtype)
 
 
-def sinusoidal_shift_matrix(k: int, d_model: int, *, base: float = 10000.0, dtype: torch.dtype = torch.float64) -> Tensor:
+def sinusoidal_shift_matrix(k: int, d_model: int, *, base: float = 10000.0,
+                            dtype: torch.dtype = torch.float64) -> Tensor:
     """The ``(d_model, d_model)`` matrix ``T_k`` with ``PE[p + k] = T_k @ PE[p]`` for every ``p``.
 
     Block diagonal, one 2x2 rotation by ``k * omega_i`` per (sin, cos) pair: the
@@ -164,14 +167,18 @@ class RotaryEmbedding(nn.Module):
     def rotate(self, x: Tensor, positions: Tensor | None = None) -> Tensor:
         """Rotate ``x (..., L, d_head)``; ``positions (L,)`` default to ``0 .. L - 1``."""
         if not isinstance(x, Tensor) or not x.is_floating_point():
-            raise TypeError(f"x: expected a floating torch.Tensor (..., L, d_head), got {getattr(x, 'dtype', type(x).__name__)}")
+            raise TypeError(
+                f"x: expected a floating torch.Tensor (..., L, d_head), got {getattr(x, 'dtype', type(x).__name__)}"
+            )
         if x.dim() < 2 or x.shape[-1] != self.d_head:
             raise ValueError(f"x: expected shape (..., L, {self.d_head}), got {tuple(x.shape)}")
         L = x.shape[-2]
         if positions is None:
             positions = torch.arange(L, device=x.device)
         elif not isinstance(positions, Tensor) or positions.shape != (L,):
-            raise ValueError(f"positions: expected a tensor of shape ({L},), got {getattr(positions, 'shape', positions)}")
+            raise ValueError(
+                f"positions: expected a tensor of shape ({L},), got {getattr(positions, 'shape', positions)}"
+            )
         theta = _frequencies(self.d_head, self.base, torch.float64, x.device)  # (d/2,)
         angles = positions.to(torch.float64)[:, None] * theta[None, :]  # (L, d/2), in float64
         cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)  # (L, d/2)

@@ -44,7 +44,9 @@ def reachability(mask: Tensor, layers: int) -> Tensor:
     ``(layers, L, L)`` bool.
     """
     if not isinstance(mask, Tensor) or mask.dtype != torch.bool or mask.dim() != 2 or mask.shape[0] != mask.shape[1]:
-        raise ValueError(f"mask: expected a square bool tensor (L, L), got {getattr(mask, 'shape', type(mask).__name__)}")
+        raise ValueError(
+            f"mask: expected a square bool tensor (L, L), got {getattr(mask, 'shape', type(mask).__name__)}"
+        )
     check_int(layers, "layers")
     M = mask.to(torch.float64)
     reach, out = M, [mask]
@@ -73,7 +75,9 @@ def sliding_window_attention(query: Tensor, key: Tensor, value: Tensor, window: 
     before, after = (window - 1, 0) if causal else (window - 1, window - 1)
     W = before + after + 1
     # pad the sequence axis so every query has a full window; padded slots are masked below
-    pad = lambda t: F.pad(t.transpose(-1, -2), (before, after)).transpose(-1, -2)  # (..., L + W - 1, d)
+    def pad(t: Tensor) -> Tensor:  # (..., L + W - 1, d)
+        return F.pad(t.transpose(-1, -2), (before, after)).transpose(-1, -2)
+
     k_win = pad(key).unfold(-2, W, 1).transpose(-1, -2)  # (..., L, W, d): keys i - before .. i + after
     v_win = pad(value).unfold(-2, W, 1).transpose(-1, -2)  # (..., L, W, d_v)
     scores = (query[..., None, :] @ k_win.transpose(-1, -2)).squeeze(-2) / math.sqrt(d)  # (..., L, W)
@@ -113,7 +117,9 @@ def tiled_attention(query: Tensor, key: Tensor, value: Tensor, *, block: int = 6
     L, d = query.shape[-2:]
     S = key.shape[-2]
     if key.shape[-1] != d or value.shape[-2] != S:
-        raise ValueError(f"key, value: expected (..., S, {d}) and (..., S, d_v), got {tuple(key.shape)}, {tuple(value.shape)}")
+        raise ValueError(
+            f"key, value: expected (..., S, {d}) and (..., S, d_v), got {tuple(key.shape)}, {tuple(value.shape)}"
+        )
     check_int(block, "block")
     check_bool(causal, "causal")
     q = query / math.sqrt(d)
@@ -162,7 +168,9 @@ class LinformerSelfAttention(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if not isinstance(x, Tensor) or x.dim() != 3 or x.shape[-1] != self.d_model:
-            raise ValueError(f"x: expected a tensor (B, L, {self.d_model}), got {getattr(x, 'shape', type(x).__name__)}")
+            raise ValueError(
+                f"x: expected a tensor (B, L, {self.d_model}), got {getattr(x, 'shape', type(x).__name__)}"
+            )
         B, L, _ = x.shape
         if L > self.max_len:
             raise ValueError(f"x: expected at most max_len = {self.max_len} positions, got {L}")

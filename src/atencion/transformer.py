@@ -12,8 +12,9 @@ arrangements:
 
 Its state dict has the keys of ``torch.nn.TransformerEncoderLayer``
 (``self_attn.*``, ``linear1.*``, ``linear2.*``, ``norm1.*``, ``norm2.*``), so
-``load_state_dict`` moves weights between the two in either direction. :class:`SequenceTransformer` stacks blocks over token
-embeddings with any of the position methods of :mod:`atencion.positional`.
+``load_state_dict`` moves weights between the two in either direction.
+:class:`SequenceTransformer` stacks blocks over token embeddings with any of the
+position methods of :mod:`atencion.positional`.
 """
 
 from __future__ import annotations
@@ -250,7 +251,9 @@ class SequenceTransformer(nn.Module):
     def forward(self, tokens: Tensor, *, caches: list[KVCache] | None = None, need_weights: bool = True,
                 window: int | None = None) -> tuple[Tensor, list[Tensor | None]]:
         if not isinstance(tokens, Tensor) or tokens.dim() != 2:
-            raise ValueError(f"tokens: expected an integer tensor (B, L), got {getattr(tokens, 'shape', type(tokens).__name__)}")
+            raise ValueError(
+                f"tokens: expected an integer tensor (B, L), got {getattr(tokens, 'shape', type(tokens).__name__)}"
+            )
         if caches is not None and (len(caches) != len(self.blocks) or not all(isinstance(c, KVCache) for c in caches)):
             raise ValueError(f"caches: expected a list of {len(self.blocks)} KVCache (see new_caches())")
         B, L = tokens.shape

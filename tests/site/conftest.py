@@ -314,7 +314,8 @@ class _Tab:
         self.page = context.new_page()
         self.page.route(re.compile("^(?!" + re.escape(base) + "/)"), self._block)
         self.page.on("pageerror", lambda error: self._error("pageerror", str(error), self.page.url))
-        self.page.on("console", lambda msg: msg.type == "error" and self._error("console.error", msg.text, msg.location.get("url", "")))
+        self.page.on("console", lambda msg: msg.type == "error"
+                     and self._error("console.error", msg.text, msg.location.get("url", "")))
 
     def _block(self, route) -> None:
         url = route.request.url

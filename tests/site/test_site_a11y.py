@@ -59,7 +59,8 @@ MAX_TABS = 250
 def test_header_controls_take_the_keyboard_focus_with_a_visible_ring(lang, viewport, make_context, server):
     page = make_context(viewport=VIEWPORTS[viewport]).new_page()
     page.goto(f"{server}/{lang}/02-auto-atencion.html", wait_until="load")
-    controls = {name: selectors for name, selectors in HEADER_CONTROLS.items() if name not in NOT_IN_THE_HEADER[viewport]}
+    controls = {name: selectors for name, selectors in HEADER_CONTROLS.items()
+                if name not in NOT_IN_THE_HEADER[viewport]}
     visible = page.evaluate(_VISIBLE_TARGETS_JS, controls)
     problems = [f"no visible {name}" for name, shown in visible.items() if not shown]
     reached: dict[str, dict] = {}
@@ -94,7 +95,8 @@ def test_visible_labels_are_part_of_the_accessible_names(lang, pages, site_visit
             findings.append(f"  {lang}/{name}: shows {item['visible']!r}, named {item['name']!r}: {item['html']}")
     if findings:
         shown = sorted(set(findings))
-        pytest.fail(f"{len(findings)} controls named unlike their visible label, e.g.:\n" + "\n".join(shown[:12]), pytrace=False)
+        pytest.fail(f"{len(findings)} controls named unlike their visible label, e.g.:\n" + "\n".join(shown[:12]),
+                    pytrace=False)
 
 
 # ----------------------------------------------------------------------------- contrast
@@ -102,21 +104,31 @@ def test_visible_labels_are_part_of_the_accessible_names(lang, pages, site_visit
 # The contrast of each visible link in an admonition (exercise, solution, note) against the
 # background it sits on, every translucent layer under it composited.
 _ADMONITION_LINK_CONTRAST_JS = """() => {
-  const parse = (c) => { const m = c.match(/[\\d.]+/g).map(Number); return [m[0], m[1], m[2], m.length > 3 ? m[3] : 1]; };
+  const parse = (c) => {
+    const m = c.match(/[\\d.]+/g).map(Number);
+    return [m[0], m[1], m[2], m.length > 3 ? m[3] : 1];
+  };
   const over = (top, bottom) => [0, 1, 2].map((i) => top[i] * top[3] + bottom[i] * (1 - top[3])).concat([1]);
-  const lum = (c) => { const [r, g, b] = c.slice(0, 3).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
-                       return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const lum = (c) => {
+    const [r, g, b] = c.slice(0, 3).map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
   const background = (el) => {
     const layers = [];
     for (let e = el; e; e = e.parentElement) layers.push(parse(getComputedStyle(e).backgroundColor));
     return layers.reverse().reduce((acc, layer) => over(layer, acc), [255, 255, 255, 1]);
   };
-  return [...document.querySelectorAll(".bd-article .admonition a")].filter((a) => a.checkVisibility() && a.innerText.trim())
+  return [...document.querySelectorAll(".bd-article .admonition a")]
+    .filter((a) => a.checkVisibility() && a.innerText.trim())
     .map((a) => {
       const bg = background(a), fg = over(parse(getComputedStyle(a).color), bg);
       const [hi, lo] = [lum(fg), lum(bg)].sort((x, y) => y - x);
       return {text: a.innerText.trim().slice(0, 40), box: a.closest(".admonition").className,
-              ratio: (hi + 0.05) / (lo + 0.05), fg: getComputedStyle(a).color, bg: `rgb(${bg.slice(0, 3).map(Math.round)})`};
+              ratio: (hi + 0.05) / (lo + 0.05), fg: getComputedStyle(a).color,
+              bg: `rgb(${bg.slice(0, 3).map(Math.round)})`};
     });
 }"""
 EXERCISE_PAGES = ["02-auto-atencion.html", "04-posiciones.html", "07-atencion-enmascarada.html"]
@@ -135,7 +147,8 @@ def test_links_in_exercise_boxes_have_contrast(mode, make_context, server):
         assert page.evaluate("document.documentElement.dataset.theme") == mode
         for opened in (False, True):
             if opened:  # open every solution
-                page.evaluate("document.querySelectorAll('.admonition.toggle-hidden .toggle-button').forEach((b) => b.click())")
+                page.evaluate("document.querySelectorAll('.admonition.toggle-hidden .toggle-button')"
+                              ".forEach((b) => b.click())")
             for link in page.evaluate(_ADMONITION_LINK_CONTRAST_JS):
                 seen += 1
                 if link["ratio"] < 4.5:

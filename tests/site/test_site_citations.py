@@ -42,11 +42,13 @@ def _citations(tree) -> tuple[list[str], list[str]]:
     for node in tree.iter():
         if "bibtex-citation" in node.classes:
             in_text.append(" ".join(node.text().split()))
-        elif node.tag == "div" and "citation" in node.classes and node.parent is not None and "citation-list" in node.parent.classes:
+        elif (node.tag == "div" and "citation" in node.classes
+              and node.parent is not None and "citation-list" in node.parent.classes):
             paragraph = next((c for c in node.children if not isinstance(c, str) and c.tag == "p"), None)
             if paragraph is not None:
                 entries.append(" ".join(paragraph.text().split()))
-        elif node.tag == "a" and "reference" in node.classes and node.attrs.get("href", "").startswith("bibliografia.html#"):
+        elif (node.tag == "a" and "reference" in node.classes
+              and node.attrs.get("href", "").startswith("bibliografia.html#")):
             entries.append(" ".join(node.attrs.get("title", "").split()))
     return in_text, [e for e in entries if e]
 

@@ -64,7 +64,8 @@ def test_language_switch_round_trip(plain_page, server, pages):
             expected = f"/{lang}/{name}"
             got, html_lang = _path(page.url), page.evaluate("document.documentElement.lang")
             if got != expected or html_lang != lang:
-                problems.append(f"  {here}: the switch led to {got} (lang={html_lang!r}), expected {expected} (lang={lang!r})")
+                problems.append(f"  {here}: the switch led to {got} (lang={html_lang!r}), "
+                                f"expected {expected} (lang={lang!r})")
                 break
     if problems:
         pytest.fail("language switch:\n" + "\n".join(problems), pytrace=False)
@@ -105,7 +106,8 @@ def test_landing_page_links_both_editions(server, site_dir, html_tree):
     problems = []
     for code, targets in editions.items():
         if not links & targets:
-            problems.append(f"  no <a href> to the {code} edition ({' or '.join(sorted(targets))}); links found: {sorted(links)}")
+            problems.append(f"  no <a href> to the {code} edition ({' or '.join(sorted(targets))}); "
+                            f"links found: {sorted(links)}")
         hrefs = alternates.get(code, [])
         if len(hrefs) != 1:
             problems.append(f"  {len(hrefs)} <link rel=alternate hreflang={code}> (expected 1)")

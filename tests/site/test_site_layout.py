@@ -28,8 +28,10 @@ OVERFLOW_JS = r"""
     const box = el.getBoundingClientRect();
     if (box.width === 0 || box.right <= width + 1) continue;
     // A scrolling container (a code block, a wide table) may be wider inside, not outside.
-    if (el.closest("pre, .highlight, .table-wrapper, .pst-scrollable-table-container, mjx-container, .cell_output, .output")) continue;
-    if ([...el.children].some((child) => child.getBoundingClientRect().right > width + 1)) continue;  // report the innermost
+    if (el.closest("pre, .highlight, .table-wrapper, .pst-scrollable-table-container, mjx-container, " +
+                   ".cell_output, .output")) continue;
+    // report the innermost
+    if ([...el.children].some((child) => child.getBoundingClientRect().right > width + 1)) continue;
     wide.push(`<${el.tagName.toLowerCase()}${el.className ? ' class="' + el.className + '"' : ""}> ` +
               `${Math.round(box.right - width)} px too wide: ${JSON.stringify(el.textContent.trim().slice(0, 60))}`);
   }
@@ -86,7 +88,8 @@ def test_phone_page_contents_button_opens(lang, phone, server):
     assert toggle.count() == 1, f"{toggle.count()} visible page-contents buttons on a phone (expected 1)"
     toggle.tap()
     if not _appears(page, "dialog#pst-secondary-sidebar-modal[open] nav.page-toc a"):
-        pytest.fail(f"{lang}/{CHAPTER}: tapping the page-contents button does not open the page's contents", pytrace=False)
+        pytest.fail(f"{lang}/{CHAPTER}: tapping the page-contents button does not open the page's contents",
+                    pytrace=False)
 
 
 def test_desktop_menu_collapses_the_sidebar(make_context, server):
@@ -98,7 +101,9 @@ def test_desktop_menu_collapses_the_sidebar(make_context, server):
     toggle = page.locator("button.primary-toggle:visible")
     assert toggle.count() == 1, f"{toggle.count()} visible ☰ buttons on a desktop (expected 1)"
     toggle.click()
-    assert _appears(page, "#pst-primary-sidebar nav.bd-docs-nav", state="hidden"), "☰ does not hide the sidebar on a desktop"
+    assert _appears(page, "#pst-primary-sidebar nav.bd-docs-nav", state="hidden"), (
+        "☰ does not hide the sidebar on a desktop"
+    )
     toggle.click()
     assert _appears(page, "#pst-primary-sidebar nav.bd-docs-nav"), "a second ☰ does not bring the sidebar back"
 

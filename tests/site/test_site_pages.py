@@ -29,7 +29,8 @@ ALLOWED_JS_ERRORS = [
     # <html data-mode>; in a fresh profile that is "", and the theme's JS reports it with
     # console.error before falling back to "auto" (light/dark from the system setting).
     # Every first visit does this; nothing fails.
-    ("console.error", r"Got invalid theme mode: \. Resetting to auto\.", r".*/_static/scripts/pydata-sphinx-theme\.js(\?.*)?"),
+    ("console.error", r"Got invalid theme mode: \. Resetting to auto\.",
+     r".*/_static/scripts/pydata-sphinx-theme\.js(\?.*)?"),
 ]
 
 
@@ -105,7 +106,8 @@ def test_equations_render(lang, pages, site_dir, site_visits, server):
         # Wherever MathJax is loaded, it comes from the site itself.
         for src in report["scripts"]:
             parts = urlsplit(src)
-            if f"{parts.scheme}://{parts.netloc}" != server or not parts.path.endswith("/_static/mathjax/tex-chtml-full.js"):
+            if (f"{parts.scheme}://{parts.netloc}" != server
+                    or not parts.path.endswith("/_static/mathjax/tex-chtml-full.js")):
                 found.append(f"MathJax is loaded from {src}, not from the site's _static/mathjax/tex-chtml-full.js")
         if not _has_math_in_html(site_dir / lang / name):
             problems.extend(f"  {lang}/{name}: {line}" for line in found)
@@ -152,7 +154,8 @@ def test_scripts_are_written_once_and_thebe_only_when_on(lang, pages, site_dir, 
                 node.attrs.get("src") or node.attrs.get("href") or node.attrs.get("type") or node.text().strip()[:60]
                 for node in tree.iter()
                 if node.tag in {"script", "link"}
-                and re.search(r"thebe", " ".join([node.attrs.get("src", ""), node.attrs.get("href", ""), node.attrs.get("type", ""), node.text()]), re.I)
+                and re.search(r"thebe", " ".join([node.attrs.get("src", ""), node.attrs.get("href", ""),
+                                                  node.attrs.get("type", ""), node.text()]), re.I)
             ]
             problems.extend(f"  {lang}/{name}: thebe is off but the page loads {item!r}" for item in thebe)
     if problems:

@@ -37,7 +37,8 @@ def search(page, server: str, lang: str, query: str) -> tuple[set[str], dict]:
     """Run ``query`` on ``<lang>/search.html``; return the pages found and the page's UI texts."""
     page.goto(f"{server}/{lang}/search.html?q={quote(query)}", wait_until="load")
     page.wait_for_function(SEARCH_DONE, timeout=15_000)
-    hrefs = page.eval_on_selector_all("#search-results ul.search li", "items => items.map(li => li.querySelector('a')?.href ?? '')")
+    hrefs = page.eval_on_selector_all("#search-results ul.search li",
+                                      "items => items.map(li => li.querySelector('a')?.href ?? '')")
     found = {urlsplit(href).path.rsplit("/", 1)[-1] for href in hrefs if href}
     return found, page.evaluate(UI_TEXTS)
 
@@ -49,7 +50,8 @@ def test_spanish_search_ignores_accents_case_and_plural(page, server):
     if not all(results.values()):
         pytest.fail(f"Spanish queries that find nothing:\n{shown}", pytrace=False)
     if len({frozenset(found) for found in results.values()}) != 1:
-        pytest.fail(f"accented/unaccented, upper/lower case or singular/plural queries find different pages:\n{shown}", pytrace=False)
+        pytest.fail(f"accented/unaccented, upper/lower case or singular/plural queries find different pages:\n{shown}",
+                    pytrace=False)
 
 
 STEMMER_STATE = """(words) => ({
@@ -143,7 +145,8 @@ def test_spanish_queries_without_accents_find_what_accented_ones_find(page, serv
             problems.append(f"{accented!r} finds nothing")
         elif [(r["page"], r["anchor"]) for r in got] != [(r["page"], r["anchor"]) for r in expected]:
             shown = lambda results: [r["page"] + r["anchor"] for r in results][:8]  # noqa: E731
-            problems.append(f"{bare!r} finds {len(got)} results {shown(got)}, {accented!r} finds {len(expected)} {shown(expected)}")
+            problems.append(f"{bare!r} finds {len(got)} results {shown(got)}, "
+                            f"{accented!r} finds {len(expected)} {shown(expected)}")
     if problems:
         pytest.fail("es/search.html:\n" + "\n".join(f"  {p}" for p in problems), pytrace=False)
 
@@ -202,7 +205,8 @@ def test_browser_and_index_stem_spanish_alike(page, server):
 # The page's furniture, as it reads in each edition: the header's buttons and language switch,
 # the printed table of contents' title, the hidden cells' labels.
 FURNITURE = {
-    "es": re.compile(r"\bEnglish\b|\bContenido\b|Repositorio|Sugerir un cambio|Abrir un problema|Mostrar el código|Ocultar el código"),
+    "es": re.compile(r"\bEnglish\b|\bContenido\b|Repositorio|Sugerir un cambio|Abrir un problema|"
+                     r"Mostrar el código|Ocultar el código"),
     "en": re.compile(r"\bEspañol\b|\bContents\b|Repository|Suggest edit|Open issue|Show code cell|Hide code cell"),
 }
 EXCERPT_QUERIES = {"es": ["atencion", "posiciones", "cabezas"], "en": ["attention", "positions", "heads"]}

@@ -153,7 +153,8 @@ def test_no_english_ui_added_by_javascript(site_dir, pages, html_tree, parse, si
         if added:
             findings[f"es/{name}"] = added
     if findings:
-        pytest.fail("English interface strings added by JavaScript on Spanish pages:\n" + _report(findings), pytrace=False)
+        pytest.fail("English interface strings added by JavaScript on Spanish pages:\n" + _report(findings),
+                    pytrace=False)
 
 
 # Spanish words of the interface that lose their accent in some catalogs ("Descarga esta

@@ -36,7 +36,8 @@ def _loaded_files(page: Path, tree) -> set[Path]:
         url = None
         if node.tag in {"script", "img", "source", "iframe", "embed"}:
             url = node.attrs.get("src")
-        elif node.tag == "link" and set(node.attrs.get("rel", "").split()) & {"stylesheet", "preload", "icon", "modulepreload"}:
+        elif (node.tag == "link"
+              and set(node.attrs.get("rel", "").split()) & {"stylesheet", "preload", "icon", "modulepreload"}):
             url = node.attrs.get("href")
         elif node.tag == "object":
             url = node.attrs.get("data")
@@ -88,8 +89,9 @@ def test_mathjax_only_on_pages_with_math(lang, pages, site_dir, html_tree):
 
 
 # The header's icons, drawn by the theme's stylesheet from Font Awesome's web fonts.
-HEADER_ICONS = [".primary-toggle .fa-bars", ".dropdown-source-buttons .fa-github", ".dropdown-download-buttons .fa-download",
-                ".search-button__button .fa-magnifying-glass", ".secondary-toggle .fa-list", ".lang-switch .fa-language"]
+HEADER_ICONS = [".primary-toggle .fa-bars", ".dropdown-source-buttons .fa-github",
+                ".dropdown-download-buttons .fa-download", ".search-button__button .fa-magnifying-glass",
+                ".secondary-toggle .fa-list", ".lang-switch .fa-language"]
 ICON_DRAWN = """(selectors) => selectors.map((selector) => {
   const el = document.querySelector(".bd-header-article " + selector);
   if (!el) return [selector, "missing"];
@@ -99,7 +101,8 @@ ICON_DRAWN = """(selectors) => selectors.map((selector) => {
   const box = el.getBoundingClientRect();
   const glyph = svg || (before.content && before.content !== "none" && before.content !== "normal");
   const font = svg || /Font Awesome/.test(before.fontFamily || getComputedStyle(el).fontFamily);
-  return [selector, glyph && font && box.width > 4 && box.height > 4 ? "ok" : `not drawn (${before.content}, ${before.fontFamily}, ${box.width}x${box.height})`];
+  return [selector, glyph && font && box.width > 4 && box.height > 4
+    ? "ok" : `not drawn (${before.content}, ${before.fontFamily}, ${box.width}x${box.height})`];
 })"""
 
 
@@ -107,7 +110,8 @@ def test_header_icons_show(page, server):
     """The header's icons show (the web fonts load) without Font Awesome's 1.5 MB script."""
     page.goto(f"{server}/es/01-atencion-recurrente.html", wait_until="load")
     page.evaluate("document.fonts.ready.then(() => true)")
-    fonts = page.evaluate("[...document.fonts].filter((f) => /Font Awesome/.test(f.family) && f.status === 'loaded').map((f) => f.family)")
+    fonts = page.evaluate("[...document.fonts].filter((f) => /Font Awesome/.test(f.family) && f.status === 'loaded')"
+                          ".map((f) => f.family)")
     states = page.evaluate(ICON_DRAWN, HEADER_ICONS)
     problems = [f"{selector}: {state}" for selector, state in states if state not in {"ok", "hidden"}]
     if sum(state == "ok" for _, state in states) < 4:

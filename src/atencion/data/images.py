@@ -34,7 +34,9 @@ def digit_split(
     from sklearn.datasets import load_digits
 
     if len(fractions) != len(names):
-        raise ValueError(f"fractions: expected {len(names)} numbers (one per name in {list(names)}), got {len(fractions)}")
+        raise ValueError(
+            f"fractions: expected {len(names)} numbers (one per name in {list(names)}), got {len(fractions)}"
+        )
     if any(f <= 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
         raise ValueError(f"fractions: expected positive numbers summing to 1, got {list(fractions)}")
     digits = load_digits()
@@ -80,7 +82,10 @@ def odd_one_out(
     if not isinstance(images, Tensor) or images.dim() != 2:
         raise ValueError(f"images: expected a 2-D tensor (n, D), got {getattr(images, 'shape', type(images).__name__)}")
     if not isinstance(labels, Tensor) or labels.shape != images.shape[:1]:
-        raise ValueError(f"labels: expected a tensor of shape ({images.shape[0]},), got {getattr(labels, 'shape', type(labels).__name__)}")
+        raise ValueError(
+            f"labels: expected a tensor of shape ({images.shape[0]},), "
+            f"got {getattr(labels, 'shape', type(labels).__name__)}"
+        )
     for name, n, minimum in (("num_sets", num_sets, 1), ("set_size", set_size, 3)):
         check_int(n, name, minimum=minimum)
     classes, counts = labels.unique(return_counts=True)  # (K,), (K,)

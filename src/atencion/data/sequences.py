@@ -32,7 +32,8 @@ def offset_copy(
     Returns:
         ``(tokens, targets)``, both ``(num, length)`` long tensors.
     """
-    for name, n, minimum in (("num", num, 1), ("length", length, 1), ("offset", offset, 0), ("vocab_size", vocab_size, 2)):
+    for name, n, minimum in (("num", num, 1), ("length", length, 1), ("offset", offset, 0),
+                             ("vocab_size", vocab_size, 2)):
         check_int(n, name, minimum=minimum)
     if offset >= length:
         raise ValueError(f"offset: expected offset < length = {length}, got {offset}")

@@ -32,7 +32,9 @@ def spanish_corpus(
     if corpus not in CORPORA:
         raise ValueError(f"corpus: expected one of {CORPORA}, got {corpus!r}")
     if len(fractions) != len(names):
-        raise ValueError(f"fractions: expected {len(names)} numbers (one per name in {list(names)}), got {len(fractions)}")
+        raise ValueError(
+            f"fractions: expected {len(names)} numbers (one per name in {list(names)}), got {len(fractions)}"
+        )
     if any(f <= 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
         raise ValueError(f"fractions: expected positive numbers summing to 1, got {list(fractions)}")
     text = importlib.resources.files("elotl.corpora").joinpath(f"{corpus}.csv").read_text(encoding="utf-8")
