@@ -15,6 +15,7 @@ ratio column is ours / PyTorch's (below 1 = faster). Not part of ``make test``.
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 from collections.abc import Callable
 
@@ -22,12 +23,19 @@ import torch
 import torch.nn.functional as F
 
 from atencion.heads import MultiHeadAttention
-from atencion.profiling import median_time as _median_time
-from atencion.sparse import LinformerSelfAttention, local_mask, sliding_window_attention, tiled_attention
+from atencion.masks import local_mask
+from atencion.profiling import timings
+from atencion.sparse import LinformerSelfAttention, sliding_window_attention, tiled_attention
+
+MIN_SECONDS = 0.25  # a short call is repeated until the timed calls add up to this
 
 
 def median_time(fn, repeats: int) -> float:
-    return _median_time(fn, repeats=repeats)
+    """Median seconds of ``fn()``: three warm-up calls, then at least ``repeats`` timed
+    calls, more for a short call (a few sub-millisecond calls measure the warm-up, not
+    the steady state)."""
+    first = min(timings(fn, repeats=1, warmup=3))
+    return statistics.median(timings(fn, repeats=max(repeats, math.ceil(MIN_SECONDS / max(first, 1e-6))), warmup=0))
 
 
 def paired(d_model: int, heads: int) -> tuple[MultiHeadAttention, torch.nn.MultiheadAttention]:

@@ -358,3 +358,22 @@ def test_all_minus_inf_scores_without_a_mask_give_zeros_not_nan():
     torch.testing.assert_close(weights[0], torch.zeros(2))
     torch.testing.assert_close(weights[1], torch.tensor([1.0, 0.0]))
     torch.testing.assert_close(weights[2], torch.softmax(scores[2], -1))
+
+
+def test_masked_softmax_leaves_its_input_alone_and_sdpa_reuses_only_its_own_scores():
+    """The attention kernel overwrites its own score tensor to save allocations; the public
+    softmax must never modify what it is given, and the values are the same either way."""
+    from atencion.functional import masked_softmax, scaled_dot_product_attention
+
+    g = torch.Generator().manual_seed(0)
+    scores = torch.randn(2, 3, 5, 5, generator=g)
+    mask = torch.rand(5, 5, generator=g) > 0.4
+    before = scores.clone()
+    weights = masked_softmax(scores, mask)
+    assert torch.equal(scores, before)
+    q, k, v = (torch.randn(2, 3, 5, 4, generator=g) for _ in range(3))
+    with torch.no_grad():
+        _, w = scaled_dot_product_attention(q, k, v, mask)
+    expected = masked_softmax(q @ k.transpose(-2, -1) * 0.5, mask)
+    assert torch.equal(w, expected)
+    assert weights.shape == w.shape
