@@ -15,6 +15,7 @@ networks), :mod:`atencion.heads` (multi-head attention),
 patterns are in :mod:`atencion.masks`), :mod:`atencion.data` (data generated in code
 or shipped by a package, one module per source), :mod:`atencion.train`,
 :mod:`atencion.gradients` (attention's backward pass by hand),
+:mod:`atencion.optim` (SGD, Adam/AdamW, the Noam schedule),
 :mod:`atencion.metrics`, :mod:`atencion.plot`, :mod:`atencion.fmt` (numbers as each
 edition writes them) and :mod:`atencion.profiling`.
 """

@@ -257,3 +257,11 @@ def check_indices(values: object, n: int, name: str) -> list[int]:
     if bad:
         raise ValueError(f"{name}: expected indices in [0, {n - 1}], got {bad}")
     return values
+
+
+def check_betas(betas: object) -> tuple[float, float]:
+    """``(b1, b2)`` as floats if both are numbers in [0, 1), else a ``ValueError``."""
+    if (not isinstance(betas, (tuple, list)) or len(betas) != 2
+            or not all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas)):
+        raise ValueError(f"betas: expected two numbers in [0, 1), got {betas!r}")
+    return float(betas[0]), float(betas[1])
