@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 from torch import nn
 
 from atencion import data
-from atencion.metrics import IGNORE_INDEX, accuracy, count_parameters, exact_match, sequence_cross_entropy
+from atencion.metrics import (
+    IGNORE_INDEX,
+    accuracy,
+    count_parameters,
+    exact_match,
+    sequence_cross_entropy,
+    smoothed_cross_entropy,
+)
 
 
 def test_ignore_index_is_cross_entropys_and_the_datas():
@@ -89,3 +96,20 @@ def test_count_parameters_counts_shared_parameters_once():
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1, 0.5, 1.0])
+def test_smoothed_cross_entropy_equals_pytorchs_label_smoothing(smoothing):
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(4, 6, 7, generator=g, dtype=torch.float64, requires_grad=True)
+    targets = torch.randint(7, (4, 6), generator=g)
+    targets[0, :3] = IGNORE_INDEX
+    ours = smoothed_cross_entropy(logits, targets, smoothing)
+    theirs = F.cross_entropy(logits.reshape(-1, 7), targets.reshape(-1), label_smoothing=smoothing)
+    torch.testing.assert_close(ours, theirs)
+    torch.testing.assert_close(*(torch.autograd.grad(x, logits)[0] for x in (ours, theirs)))
+
+
+def test_smoothed_cross_entropy_bad_input():
+    with pytest.raises(ValueError, match="smoothing"):
+        smoothed_cross_entropy(torch.zeros(2, 3), torch.zeros(2, dtype=torch.long), 1.5)

@@ -265,3 +265,10 @@ def check_betas(betas: object) -> tuple[float, float]:
             or not all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas)):
         raise ValueError(f"betas: expected two numbers in [0, 1), got {betas!r}")
     return float(betas[0]), float(betas[1])
+
+
+def check_unit_interval(value: object, name: str) -> float:
+    """``value`` as a float if it is a number in [0, 1], else a ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(f"{name}: expected a number in [0, 1], got {value!r}")
+    return float(value)

@@ -7,9 +7,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import check_prediction_pair
+from ._checks import check_prediction_pair, check_unit_interval
 
-__all__ = ["IGNORE_INDEX", "accuracy", "exact_match", "sequence_cross_entropy", "count_parameters"]
+__all__ = [
+    "IGNORE_INDEX", "accuracy", "exact_match", "sequence_cross_entropy", "smoothed_cross_entropy", "count_parameters",
+]
 
 IGNORE_INDEX = -100  # a target ignored by F.cross_entropy (its default ignore_index)
 
@@ -77,6 +79,36 @@ def sequence_cross_entropy(logits: Tensor, targets: Tensor, *, ignore_index: int
             f"got {tuple(logits.shape)} {logits.dtype}"
         )
     return F.cross_entropy(logits.flatten(0, -2), targets.flatten(), ignore_index=ignore_index)
+
+
+def smoothed_cross_entropy(
+    logits: Tensor, targets: Tensor, smoothing: float, *, ignore_index: int = IGNORE_INDEX
+) -> Tensor:
+    """Cross-entropy against label-smoothed targets (Szegedy et al., 2016), written out:
+    the target distribution puts ``1 - smoothing`` on the right class and spreads
+    ``smoothing`` uniformly over all ``C`` classes, so the loss per position is::
+
+        (1 - smoothing) * (-log p_y) + smoothing * mean_c(-log p_c)
+
+    averaged over the positions that count. Equal to
+    ``F.cross_entropy(..., label_smoothing=smoothing)``.
+
+    Args:
+        logits: ``(*, C)`` raw scores; targets: ``(*)`` class ids.
+    """
+    check_prediction_pair(logits, targets)
+    if not logits.is_floating_point() or logits.shape[:-1] != targets.shape:
+        raise ValueError(
+            f"logits: expected floating logits of shape {tuple(targets.shape) + ('C',)}, got {tuple(logits.shape)}"
+        )
+    smoothing = check_unit_interval(smoothing, "smoothing")
+    log_p = torch.log_softmax(logits, dim=-1)  # (*, C)
+    counted = targets != ignore_index  # (*)
+    safe = targets.masked_fill(~counted, 0)
+    nll = -log_p.gather(-1, safe[..., None])[..., 0]  # (*): -log p_y
+    uniform = -log_p.mean(dim=-1)  # (*): mean over classes of -log p_c
+    loss = (1 - smoothing) * nll + smoothing * uniform
+    return loss[counted].mean()
 
 
 def count_parameters(module: nn.Module, *, trainable_only: bool = False) -> int:
