@@ -272,3 +272,28 @@ def check_unit_interval(value: object, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
         raise ValueError(f"{name}: expected a number in [0, 1], got {value!r}")
     return float(value)
+
+
+def check_texts(texts: object, name: str = "texts") -> list[str]:
+    """``texts`` as a list if it is an iterable of strings (not one string), else a ``TypeError``."""
+    from collections.abc import Iterable
+
+    if isinstance(texts, str) or not isinstance(texts, Iterable):
+        raise TypeError(f"{name}: expected a list of strings, got {type(texts).__name__}")
+    texts = list(texts)
+    if not all(isinstance(t, str) for t in texts):
+        bad = next(type(t).__name__ for t in texts if not isinstance(t, str))
+        raise TypeError(f"{name}: expected a list of strings, got an element of type {bad}")
+    return texts
+
+
+def check_fractions(fractions: object, names: object) -> None:
+    """``fractions``: one positive number per name in ``names``, summing to 1."""
+    if len(fractions) != len(names):
+        raise ValueError(
+            f"fractions: expected {len(names)} numbers (one per name in {list(names)}), got {len(fractions)}"
+        )
+    if any(f <= 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
+        raise ValueError(f"fractions: expected positive numbers summing to 1, got {list(fractions)}")
+
+

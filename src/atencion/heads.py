@@ -70,6 +70,16 @@ class KVCache:
             self.values = torch.cat([self.values, values], dim=-2)
         return self.keys, self.values
 
+    def reorder(self, index: Tensor) -> None:
+        """Keep the batch rows ``index (B',)`` in that order (beam search moves
+        hypotheses between rows after each step); an empty cache stays empty."""
+        if not isinstance(index, Tensor) or index.dim() != 1 or index.is_floating_point() or index.dtype == torch.bool:
+            got = getattr(index, "shape", type(index).__name__)
+            raise TypeError(f"index: expected a 1-D integer tensor of batch rows, got {got!r}")
+        if self.keys is not None:
+            self.keys = self.keys.index_select(0, index)
+            self.values = self.values.index_select(0, index)
+
 
 class MultiHeadAttention(nn.Module):
     """Multi-head scaled dot-product attention, batch-first, for self- and cross-attention.

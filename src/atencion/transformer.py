@@ -13,6 +13,9 @@ arrangements:
 Its state dict has the keys of ``torch.nn.TransformerEncoderLayer``
 (``self_attn.*``, ``linear1.*``, ``linear2.*``, ``norm1.*``, ``norm2.*``), so
 ``load_state_dict`` moves weights between the two in either direction.
+:class:`DecoderBlock` is the decoder's layer: causal self-attention, cross-attention
+to the encoder's output and a feed-forward network, with the keys of
+``torch.nn.TransformerDecoderLayer`` (``multihead_attn.*`` and ``norm3.*`` added).
 :class:`SequenceTransformer` stacks blocks over token embeddings with any of the
 position methods of :mod:`atencion.positional`.
 """
@@ -37,7 +40,7 @@ from .positional import (
 )
 from .sparse import local_mask
 
-__all__ = ["EncoderBlock", "SequenceTransformer", "POSITIONS", "xavier_init_"]
+__all__ = ["EncoderBlock", "DecoderBlock", "SequenceTransformer", "POSITIONS", "xavier_init_"]
 
 Position = Literal["none", "sinusoidal", "learned", "rope", "alibi", "relative"]
 POSITIONS: tuple[str, ...] = ("none", "sinusoidal", "learned", "rope", "alibi", "relative")
@@ -148,11 +151,75 @@ class EncoderBlock(nn.Module):
         return self.norm2(x + self.dropout2(self.ff(x))), w
 
 
+class DecoderBlock(nn.Module):
+    """One decoder layer ``(B, T, d_model), memory (B, S, d_model) -> (B, T, d_model)``.
+
+    Three sublayers, each in a residual connection with a normalisation: masked
+    self-attention over the target prefix, cross-attention whose queries are the
+    target positions and whose keys and values are the encoder's output
+    (``memory``), and the feed-forward network. Post-norm (the default, as in
+    Vaswani et al. and ``torch.nn.TransformerDecoderLayer``)::
+
+        x = norm1(x + self_attn(x)); x = norm2(x + cross_attn(x, memory)); x = norm3(x + ff(x))
+
+    or pre-norm (``norm_first=True``): ``x = x + sublayer(norm_i(x))`` for each.
+
+    ``forward(x, memory, *, mask=None, key_mask=None, memory_key_mask=None,
+    cache=None, need_weights=True) -> (y, self_weights (B, h, T, T'), cross_weights
+    (B, h, T, S))``: ``mask`` (e.g. ``causal_mask(T)``) and ``key_mask (B, T')`` act
+    on the self-attention, ``memory_key_mask (B, S)`` (``True`` at real source
+    tokens) on the cross-attention; ``cache`` is the self-attention's
+    :class:`~atencion.heads.KVCache` for incremental decoding (``T' = len(cache) + T``).
+    The state dict uses ``torch.nn.TransformerDecoderLayer``'s keys, so weights load
+    directly in both directions.
+    """
+
+    def __init__(self, d_model: int, num_heads: int, d_ff: int, *, norm_first: bool = False,
+                 activation: Activation = "relu", dropout: float = 0.0, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.norm_first = check_bool(norm_first, "norm_first")
+        p = check_dropout(dropout)
+        self.self_attn = MultiHeadAttention(d_model, num_heads, dropout=p)
+        self.multihead_attn = MultiHeadAttention(d_model, num_heads, dropout=p)  # cross-attention
+        self.ff = FeedForward(d_model, d_ff, activation=activation, dropout=p)
+        self.norm1, self.norm2, self.norm3 = (nn.LayerNorm(d_model, eps=eps) for _ in range(3))
+        self.dropout1, self.dropout2, self.dropout3 = nn.Dropout(p), nn.Dropout(p), nn.Dropout(p)
+        self.register_state_dict_post_hook(_ff_keys_to_torch)
+        self.register_load_state_dict_pre_hook(_ff_keys_from_torch)
+
+    def _self(self, x: Tensor, masks: dict) -> tuple[Tensor, Tensor | None]:
+        y, w = self.self_attn(x, **masks)
+        return self.dropout1(y), w
+
+    def _cross(self, x: Tensor, memory: Tensor, memory_key_mask: Tensor | None,
+               need_weights: bool) -> tuple[Tensor, Tensor | None]:
+        y, w = self.multihead_attn(x, memory, key_mask=memory_key_mask, need_weights=need_weights)
+        return self.dropout2(y), w
+
+    def forward(self, x: Tensor, memory: Tensor, *, mask: Tensor | None = None, key_mask: Tensor | None = None,
+                memory_key_mask: Tensor | None = None, cache: KVCache | None = None,
+                need_weights: bool = True) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        masks = dict(mask=mask, key_mask=key_mask, cache=cache, need_weights=need_weights)
+        if self.norm_first:
+            a, w_self = self._self(self.norm1(x), masks)
+            x = x + a
+            c, w_cross = self._cross(self.norm2(x), memory, memory_key_mask, need_weights)
+            x = x + c
+            return x + self.dropout3(self.ff(self.norm3(x))), w_self, w_cross
+        a, w_self = self._self(x, masks)
+        x = self.norm1(x + a)
+        c, w_cross = self._cross(x, memory, memory_key_mask, need_weights)
+        x = self.norm2(x + c)
+        return self.norm3(x + self.dropout3(self.ff(x))), w_self, w_cross
+
+
 def xavier_init_(module: nn.Module) -> nn.Module:
     """Xavier-uniform initialisation (Glorot and Bengio, 2010) of the attention and
-    feed-forward matrices of every :class:`EncoderBlock` inside ``module``.
+    feed-forward matrices of every :class:`EncoderBlock` and :class:`DecoderBlock`
+    inside ``module``.
 
-    Touches ``self_attn.in_proj_weight``, ``self_attn.out_proj.weight``,
+    Touches ``self_attn.in_proj_weight``, ``self_attn.out_proj.weight`` (and the
+    cross-attention's ``multihead_attn.*`` in decoder blocks),
     ``ff.linear1.weight``, ``ff.gate.weight`` (SwiGLU) and ``ff.linear2.weight``;
     biases, normalisations and embeddings are left as they are. Variance
     ``2 / (fan_in + fan_out)``: stronger sublayers at initialisation than
@@ -161,12 +228,16 @@ def xavier_init_(module: nn.Module) -> nn.Module:
     """
     if not isinstance(module, nn.Module):
         raise TypeError(f"module: expected a torch.nn.Module, got {type(module).__name__}")
-    blocks = [m for m in module.modules() if isinstance(m, EncoderBlock)]
+    blocks = [m for m in module.modules() if isinstance(m, EncoderBlock | DecoderBlock)]
     if not blocks:
-        raise ValueError(f"module: expected a module containing EncoderBlock layers, got {type(module).__name__}")
+        raise ValueError(
+            f"module: expected a module containing EncoderBlock or DecoderBlock layers, got {type(module).__name__}"
+        )
     for block in blocks:
         weights = [block.self_attn.in_proj_weight, block.self_attn.out_proj.weight,
                    block.ff.linear1.weight, block.ff.linear2.weight]
+        if isinstance(block, DecoderBlock):
+            weights += [block.multihead_attn.in_proj_weight, block.multihead_attn.out_proj.weight]
         if block.ff.gate is not None:
             weights.append(block.ff.gate.weight)
         for w in weights:

@@ -1,0 +1,86 @@
+"""Subword tokenizers trained on a split, and the Spanish–Otomí pairs they are trained on."""
+
+import unicodedata
+
+import pytest
+import torch
+
+from atencion import data
+from atencion.tokenization import SUBWORD_MODELS, decode, encode, train_tokenizer
+
+TEXTS = ["la casa grande", "las casas grandes", "el perro come", "los perros comen", "ra ngu̱ ne ra zi'ñö"] * 5
+
+
+@pytest.mark.parametrize("model", SUBWORD_MODELS)
+def test_specials_have_the_data_ids(model):
+    tok = train_tokenizer(TEXTS, 60, model=model)
+    assert [tok.token_to_id(s) for s in data.SPECIALS] == [data.PAD, data.BOS, data.EOS, data.UNK]
+    assert tok.get_vocab_size() <= 60
+
+
+@pytest.mark.parametrize("model", ["bpe", "unigram"])
+def test_round_trip_and_nfc(model):
+    tok = train_tokenizer(TEXTS, 60, model=model)
+    decomposed = unicodedata.normalize("NFD", "las casas ngu̱ zi'ñö")
+    ids = encode(tok, [decomposed], bos=True, eos=True)[0]
+    assert ids[0] == data.BOS and ids[-1] == data.EOS
+    assert decode(tok, [ids + [data.PAD, data.PAD]]) == [unicodedata.normalize("NFC", decomposed)]
+
+
+@pytest.mark.parametrize("model", SUBWORD_MODELS)
+def test_unseen_characters_become_unk_without_crashing(model):
+    tok = train_tokenizer(TEXTS, 60, model=model)
+    ids = encode(tok, ["casa ☃"])[0]
+    assert data.UNK in ids
+
+
+def test_decode_stops_at_eos_and_max_len_keeps_eos():
+    tok = train_tokenizer(TEXTS, 60)
+    ids = encode(tok, ["la casa grande"], eos=True, max_len=3)[0]
+    assert len(ids) == 3 and ids[-1] == data.EOS
+    row = torch.tensor([[*encode(tok, ["la casa"])[0], data.EOS, *encode(tok, ["perro"])[0]]])
+    assert decode(tok, row) == ["la casa"]
+
+
+def test_training_is_deterministic_and_sees_only_its_texts():
+    a, b = train_tokenizer(TEXTS, 60), train_tokenizer(list(TEXTS), 60)
+    assert a.get_vocab() == b.get_vocab()
+    assert "▁perro" not in train_tokenizer(TEXTS[:2] * 5, 60).get_vocab()
+
+
+def test_bad_inputs():
+    with pytest.raises(TypeError, match="texts"):
+        train_tokenizer("la casa", 60)
+    with pytest.raises(TypeError, match="texts"):
+        train_tokenizer(["la casa", 3], 60)
+    with pytest.raises(ValueError, match="texts"):
+        train_tokenizer([], 60)
+    with pytest.raises(ValueError, match="vocab_size"):
+        train_tokenizer(TEXTS, 4)
+    with pytest.raises(ValueError, match="model"):
+        train_tokenizer(TEXTS, 60, model="chars")
+    with pytest.raises(TypeError, match="tokenizer"):
+        encode("tok", ["a"])
+    with pytest.raises(ValueError, match="max_len"):
+        encode(train_tokenizer(TEXTS, 60), ["a"], bos=True, eos=True, max_len=2)
+
+
+def test_parallel_corpus_split_by_spanish_sentence():
+    splits = data.parallel_corpus("tsunkua", varieties=["(ote)"])
+    assert list(splits) == ["train", "dev", "test"]
+    n = sum(len(v) for v in splits.values())
+    assert 3000 < n <= 3448
+    spanish = {name: {es for es, _ in pairs} for name, pairs in splits.items()}
+    assert not spanish["train"] & spanish["test"] and not spanish["train"] & spanish["dev"]
+    pairs = [p for v in splits.values() for p in v]
+    assert len(set(pairs)) == len(pairs)
+    assert all(unicodedata.is_normalized("NFC", a + b) and a == " ".join(a.split()) for a, b in pairs)
+    assert splits == data.parallel_corpus("tsunkua", varieties=["(ote)"])  # seeded
+    everything = data.parallel_corpus("tsunkua")
+    assert sum(len(v) for v in everything.values()) > n
+    with pytest.raises(ValueError, match="varieties"):
+        data.parallel_corpus("tsunkua", varieties=["(xyz)"])
+    with pytest.raises(TypeError, match="varieties"):
+        data.parallel_corpus("tsunkua", varieties="(ote)")
+    with pytest.raises(ValueError, match="corpus"):
+        data.parallel_corpus("nahuatl")
