@@ -264,14 +264,15 @@ def beam_search(model: nn.Module, src: Tensor, *, beam_size: int, max_len: int, 
             candidates = scores[..., None] + log_p.view(B, K, V)  # (B, K, V): extend every live prefix
             candidates = candidates.masked_fill(scores[..., None] == float("-inf"), float("-inf"))  # dead stay dead
             top, index = candidates.view(B, K * V).topk(min(2 * K, K * V), dim=-1)  # (B, 2K)
-            rows = torch.arange(B * K, device=dev).view(B, K)  # default: keep the rows of finished sentences
-            new_tokens = torch.full((B, K), model.pad_id, dtype=torch.long, device=dev)
-            new_scores = torch.full((B, K), float("-inf"), device=dev)
+            rows = [[b * K + k for k in range(K)] for b in range(B)]  # default: finished sentences keep their rows
+            new_tokens = [[model.pad_id] * K for _ in range(B)]
+            new_scores = [[float("-inf")] * K for _ in range(B)]
+            top_rows, index_rows = top.tolist(), index.tolist()  # one copy out of the tensors per step
             for b in range(B):
                 if len(finished[b]) >= K:
                     continue
                 kept = 0
-                for rank, (s, i) in enumerate(zip(top[b].tolist(), index[b].tolist())):
+                for rank, (s, i) in enumerate(zip(top_rows[b], index_rows[b])):
                     beam, token = divmod(i, V)
                     if s == float("-inf"):
                         break
@@ -279,15 +280,15 @@ def beam_search(model: nn.Module, src: Tensor, *, beam_size: int, max_len: int, 
                         if rank < K:  # an <eos> among the K best candidates ends a hypothesis
                             finished[b].append((s / t**alpha, s, tokens[b * K + beam, 1:].tolist() + [token]))
                         continue
-                    rows[b, kept], new_tokens[b, kept], new_scores[b, kept] = b * K + beam, token, s
+                    rows[b][kept], new_tokens[b][kept], new_scores[b][kept] = b * K + beam, token, s
                     kept += 1
                     if kept == K:
                         break
             if all(len(f) >= K for f in finished):
                 break
-            order = rows.view(-1)
-            tokens = torch.cat([tokens[order], new_tokens.view(-1, 1)], dim=1)
-            scores = new_scores
+            order = torch.tensor(rows, device=dev).view(-1)
+            tokens = torch.cat([tokens[order], torch.tensor(new_tokens, device=dev).view(-1, 1)], dim=1)
+            scores = torch.tensor(new_scores, device=dev)
             if caches is not None:
                 for cache in caches:
                     cache.reorder(order)

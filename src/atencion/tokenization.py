@@ -14,6 +14,13 @@ The special tokens come first, with the ids of :mod:`atencion.data`:
 
 from __future__ import annotations
 
+import os
+
+# Tokenizers' Rust thread pool keeps its workers busy after a batch call and slows
+# down PyTorch's threads on a small CPU (measured: an epoch of chapter 11's model
+# took 7 times longer on 2 threads); the book's texts are small enough for one thread.
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
