@@ -15,7 +15,9 @@
 - :func:`noam_factor` / :class:`NoamLR`: Vaswani et al.'s schedule
   ``lr(t) = d_model^-0.5 min(t^-0.5, t warmup^-1.5)`` (``warmup = 4000`` in the paper),
   as a ``LambdaLR`` that multiplies the optimiser's base learning rate (set it to 1 to
-  get the paper's values).
+  get the paper's values);
+- :func:`warmup_cosine_factor` / :class:`WarmupCosineLR`: a linear warm-up to the base
+  learning rate followed by a cosine decay to ``min_factor`` times it, as a ``LambdaLR``.
 
 Each is tested step by step against PyTorch's own implementation.
 """
@@ -31,9 +33,16 @@ from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR
 
-from ._checks import check_betas, check_bool, check_int, check_nonnegative_float, check_positive_float
+from ._checks import (
+    check_betas,
+    check_bool,
+    check_int,
+    check_nonnegative_float,
+    check_positive_float,
+    check_unit_interval,
+)
 
-__all__ = ["SGD", "Adam", "noam_factor", "NoamLR"]
+__all__ = ["SGD", "Adam", "noam_factor", "NoamLR", "warmup_cosine_factor", "WarmupCosineLR"]
 
 
 class SGD(Optimizer):
@@ -137,3 +146,45 @@ class NoamLR(LambdaLR):
     def peak(self) -> float:
         """The largest factor, reached at the end of the warm-up: ``(d_model warmup)^-0.5``."""
         return math.sqrt(1.0 / (self.d_model * self.warmup))
+
+
+def warmup_cosine_factor(step: int, warmup: int, total: int, min_factor: float = 0.0) -> float:
+    """Linear warm-up, then a cosine decay; ``step`` counts from 0, as ``LambdaLR`` does.
+
+    With ``c = max(warmup, 1) - 1``, the step at which the warm-up ends::
+
+        (step + 1) / warmup                                       if step < c
+        min_factor + (1 - min_factor) (1 + cos(pi (step - c) / (total - c))) / 2
+                                                                  if c <= step <= total
+        min_factor                                                if step > total
+
+    The factor rises from ``1 / warmup`` to 1 at ``step = warmup - 1`` and then follows
+    ``torch.optim.lr_scheduler.CosineAnnealingLR`` with ``T_max = total - c`` and
+    ``eta_min = min_factor * base_lr``, reaching ``min_factor`` at ``step = total``
+    (after the last of ``total`` optimiser steps). ``warmup = 0`` (or 1) is a cosine
+    decay from the first step.
+    """
+    check_int(step, "step", minimum=0)
+    check_int(warmup, "warmup", minimum=0)
+    check_int(total, "total")
+    if total < warmup:
+        raise ValueError(f"total: expected total >= warmup = {warmup} (the warm-up ends within the run), got {total}")
+    min_factor = check_unit_interval(min_factor, "min_factor")
+    c = max(warmup, 1) - 1
+    if step < c:
+        return (step + 1) / warmup
+    progress = min(step - c, total - c) / (total - c)  # in [0, 1]
+    return min_factor + (1 - min_factor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+class WarmupCosineLR(LambdaLR):
+    """Linear warm-up and cosine decay as a ``torch.optim.lr_scheduler.LambdaLR``: the
+    learning rate is ``base_lr * warmup_cosine_factor(step, warmup, total, min_factor)``;
+    step it once per batch, ``total`` times in a run of ``total`` steps."""
+
+    def __init__(self, optimizer: Optimizer, warmup: int, total: int, min_factor: float = 0.0,
+                 last_epoch: int = -1) -> None:
+        warmup_cosine_factor(0, warmup, total, min_factor)  # checks the arguments
+        self.warmup, self.total, self.min_factor = warmup, total, float(min_factor)
+        super().__init__(optimizer, lambda step: warmup_cosine_factor(step, warmup, total, min_factor),
+                         last_epoch=last_epoch)
