@@ -33,23 +33,30 @@ from .transformer import DecoderBlock, EncoderBlock, xavier_init_
 __all__ = ["EncoderStack", "DecoderStack", "EncoderDecoder", "greedy_decode", "beam_search"]
 
 
-class EncoderStack(nn.Module):
-    """``num_layers`` encoder blocks and a final ``LayerNorm``: ``(B, S, d) -> (B, S, d)``.
+class _Stack(nn.Module):
+    """``num_layers`` blocks of type ``block`` and a final ``LayerNorm``, as PyTorch's stacks."""
 
-    ``forward(x, *, key_mask=None, need_weights=False) -> (y, [weights (B, h, S, S)])``
-    with ``key_mask (B, S)`` ``True`` at real tokens. Keys as ``torch.nn.TransformerEncoder``.
-    """
+    block: type[nn.Module]
 
     def __init__(self, d_model: int, num_heads: int, d_ff: int, num_layers: int, *, norm_first: bool = False,
                  activation: Activation = "relu", dropout: float = 0.0, eps: float = 1e-5) -> None:
         super().__init__()
         check_int(num_layers, "num_layers")
         self.layers = nn.ModuleList(
-            EncoderBlock(d_model, num_heads, d_ff, norm_first=norm_first, activation=activation,
-                         dropout=dropout, eps=eps)
+            self.block(d_model, num_heads, d_ff, norm_first=norm_first, activation=activation, dropout=dropout, eps=eps)
             for _ in range(num_layers)
         )
         self.norm = nn.LayerNorm(d_model, eps=eps)
+
+
+class EncoderStack(_Stack):
+    """``num_layers`` encoder blocks and a final ``LayerNorm``: ``(B, S, d) -> (B, S, d)``.
+
+    ``forward(x, *, key_mask=None, need_weights=False) -> (y, [weights (B, h, S, S)])``
+    with ``key_mask (B, S)`` ``True`` at real tokens. Keys as ``torch.nn.TransformerEncoder``.
+    """
+
+    block = EncoderBlock
 
     def forward(self, x: Tensor, *, key_mask: Tensor | None = None,
                 need_weights: bool = False) -> tuple[Tensor, list[Tensor | None]]:
@@ -60,7 +67,7 @@ class EncoderStack(nn.Module):
         return self.norm(x), weights
 
 
-class DecoderStack(nn.Module):
+class DecoderStack(_Stack):
     """``num_layers`` decoder blocks and a final ``LayerNorm``: ``(B, T, d), memory -> (B, T, d)``.
 
     ``forward(x, memory, *, mask=None, key_mask=None, memory_key_mask=None,
@@ -70,16 +77,7 @@ class DecoderStack(nn.Module):
     :class:`~atencion.heads.KVCache` per layer. Keys as ``torch.nn.TransformerDecoder``.
     """
 
-    def __init__(self, d_model: int, num_heads: int, d_ff: int, num_layers: int, *, norm_first: bool = False,
-                 activation: Activation = "relu", dropout: float = 0.0, eps: float = 1e-5) -> None:
-        super().__init__()
-        check_int(num_layers, "num_layers")
-        self.layers = nn.ModuleList(
-            DecoderBlock(d_model, num_heads, d_ff, norm_first=norm_first, activation=activation,
-                         dropout=dropout, eps=eps)
-            for _ in range(num_layers)
-        )
-        self.norm = nn.LayerNorm(d_model, eps=eps)
+    block = DecoderBlock
 
     def forward(self, x: Tensor, memory: Tensor, *, mask: Tensor | None = None, key_mask: Tensor | None = None,
                 memory_key_mask: Tensor | None = None, caches: list[KVCache] | None = None,
