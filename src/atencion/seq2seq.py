@@ -256,9 +256,11 @@ def beam_search(model: nn.Module, src: Tensor, *, beam_size: int, max_len: int, 
         scores[:, 0] = 0.0  # one live prefix, <bos>, per sentence at the start
         finished: list[list[tuple[float, float, list[int]]]] = [[] for _ in range(B)]
         caches = model.new_caches() if use_cache else None
+        live = torch.arange(B * K, device=dev)  # the rows the model computes: those of open sentences
         for t in range(1, max_len + 1):
-            log_p = _next_log_probs(model, tokens, memory, key_mask, caches)  # (B K, V)
-            V = log_p.shape[-1]
+            live_log_p = _next_log_probs(model, tokens[live], memory[live], key_mask[live], caches)  # (rows, V)
+            V = live_log_p.shape[-1]
+            log_p = live_log_p.new_full((B * K, V), float("-inf")).index_copy_(0, live, live_log_p)  # (B K, V)
             candidates = scores[..., None] + log_p.view(B, K, V)  # (B, K, V): extend every live prefix
             candidates = candidates.masked_fill(scores[..., None] == float("-inf"), float("-inf"))  # dead stay dead
             top, index = candidates.view(B, K * V).topk(min(2 * K, K * V), dim=-1)  # (B, 2K)
@@ -287,9 +289,13 @@ def beam_search(model: nn.Module, src: Tensor, *, beam_size: int, max_len: int, 
             order = torch.tensor(rows, device=dev).view(-1)
             tokens = torch.cat([tokens[order], torch.tensor(new_tokens, device=dev).view(-1, 1)], dim=1)
             scores = torch.tensor(new_scores, device=dev)
-            if caches is not None:
+            open_rows = [b * K + k for b in range(B) if len(finished[b]) < K for k in range(K)]
+            if caches is not None:  # each open row's cache comes from the row its prefix extends
+                position, source = {row: i for i, row in enumerate(live.tolist())}, order.tolist()
+                moved = torch.tensor([position[source[r]] for r in open_rows], device=dev)
                 for cache in caches:
-                    cache.reorder(order)
+                    cache.reorder(moved)
+            live = torch.tensor(open_rows, device=dev)
         for b in range(B):  # sentences still open after max_len tokens: their live prefixes compete too
             if len(finished[b]) < K:
                 finished[b] += [(s / max_len**alpha, s, tokens[b * K + k, 1:].tolist())
