@@ -25,6 +25,7 @@ from atencion.data import (
     exact_match,
     greedy_exact_match,
     make_batch,
+    source_sorted_batches,
     spanish_date,
     spanish_number,
     spanish_range,
@@ -331,6 +332,24 @@ def test_bucketed_batches_cover_every_example_once():
     assert steps(out) < steps(plain)  # sorting by length saves decoder steps
     with pytest.raises(ValueError, match="bucket"):
         next(batches(examples, batch_size=32, bucket=0))
+
+
+def test_source_sorted_batches_cover_every_example_once_in_source_order():
+    pairs = date_pairs(POOLS[0], 100, seed=2)
+    vocab_s, vocab_t = Vocab.from_texts(s for s, _ in pairs), Vocab.from_texts(t for _, t in pairs)
+    examples = encode_pairs(pairs, vocab_s, vocab_t)
+    out = list(source_sorted_batches(examples, batch_size=16))
+    assert [len(index) for index, _ in out] == [16] * 6 + [4]
+    assert sorted(i for index, _ in out for i in index) == list(range(len(examples)))
+    lengths = [len(examples[i][0]) for index, _ in out for i in index]
+    assert lengths == sorted(lengths)  # shortest sources first
+    for index, batch in out:  # each row is the example its index names
+        assert batch.src.shape[1] == max(len(examples[i][0]) for i in index)
+        for row, i in enumerate(index):
+            assert batch.src[row, :len(examples[i][0])].tolist() == examples[i][0]
+            assert batch.tgt_out[row, :len(examples[i][1])].tolist() == examples[i][1]
+    with pytest.raises(ValueError, match="batch_size"):
+        next(source_sorted_batches(examples, batch_size=0))
 
 
 def test_greedy_exact_match_keeps_the_order_of_examples():

@@ -33,6 +33,7 @@ __all__ = [
     "spanish_number", "spanish_date", "english_date", "spanish_range", "english_range",
     "tokenize", "detokenize_en",
     "split_dates", "date_pairs", "Vocab", "Batch", "encode_pairs", "make_batch", "batches",
+    "source_sorted_batches",
     "exact_match", "greedy_exact_match",
 ]
 
@@ -395,6 +396,20 @@ def batches(
         cuts = [cuts[i] for i in torch.randperm(len(cuts), generator=generator).tolist()]
     for i in cuts:
         yield make_batch([examples[j] for j in order[i:i + batch_size]])
+
+
+def source_sorted_batches(
+    examples: Sequence[tuple[Sequence[int], Sequence[int]]], *, batch_size: int
+) -> Iterator[tuple[list[int], Batch]]:
+    """Batches for decoding: ``(indices, batch)`` pairs, the examples sorted by source length
+    (stable, so ties keep their order), so that a batch pads few source positions and
+    can stop at a length set by its own longest source. ``indices`` are the positions in
+    ``examples`` of the batch's rows, to put the outputs back in their order."""
+    check_int(batch_size, "batch_size", minimum=1)
+    order = sorted(range(len(examples)), key=lambda i: len(examples[i][0]))
+    for k in range(0, len(order), batch_size):
+        index = order[k:k + batch_size]
+        yield index, make_batch([examples[i] for i in index])
 
 
 def exact_match(predictions: Tensor, targets: Tensor, *, pad_id: int = PAD) -> Tensor:
