@@ -205,6 +205,31 @@ def test_length_penalty_prefers_longer_sentences():
     assert beam_search(toy, src, beam_size=1, max_len=4)[0].tolist() == greedy_decode(toy, src, max_len=4).tolist()
 
 
+def test_only_an_eos_among_the_beam_size_best_candidates_ends_a_hypothesis():
+    """Beam 2, step 2, candidates: "a <eos>" .30, "a c" .21, "b <eos>" .18, "b a" .12. The first
+    <eos> ends a hypothesis; the second is third, outside the beam, and must not: a sentence
+    stopped there would return "a <eos>" (log .30 / 2 = -0.60). Step 3 finishes "a c <eos>"
+    (.1995, -0.54) and "b a <eos>" (.06): the best is "a c <eos>". Ids: a 3, b 4, c 5."""
+
+    class Three(Toy):
+        TABLE = {1: {3: 0.6, 4: 0.4}, 3: {2: 0.5, 5: 0.35, 4: 0.15}, 4: {2: 0.45, 3: 0.3, 5: 0.25},
+                 5: {2: 0.95, 3: 0.05}}
+
+        def __init__(self):
+            nn.Module.__init__(self)
+            logits = torch.full((6, 6), float("-inf"))
+            for prev, nxt in self.TABLE.items():
+                for token, p in nxt.items():
+                    logits[prev, token] = math.log(p)
+            self.register_buffer("logits", logits)
+
+    for use_cache in (True, False):
+        tokens, score = beam_search(Three(), torch.zeros(1, 1, dtype=torch.long), beam_size=2, max_len=5,
+                                    length_penalty=1.0, use_cache=use_cache)
+        assert tokens.tolist() == [[3, 5, 2]]
+        torch.testing.assert_close(score, torch.tensor([math.log(0.6 * 0.35 * 0.95) / 3]))
+
+
 def test_beam_scores_are_the_log_probabilities_of_the_returned_sentences():
     """Each returned score is log p(y | x) of the returned tokens, recomputed by one
     teacher-forced pass: the cache rows follow their hypotheses when beams are reordered."""
