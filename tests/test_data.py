@@ -523,3 +523,45 @@ def test_lm_windows_are_shifted_by_one():
     assert torch.equal(x[:, 1:], y[:, :-1])
     with pytest.raises(ValueError, match="ids"):
         lm_windows(ids[:5], 8, 1)
+
+
+# --------------------------------------------------------------------------- masked language model
+
+
+def test_mlm_corrupt_labels_specials_and_the_80_10_10_rule():
+    from atencion.data import IGNORE, mlm_corrupt
+
+    g = torch.Generator().manual_seed(0)
+    V, MASK = 1000, 4
+    ids = torch.randint(5, V, (400, 250), generator=g)  # 100 000 ordinary tokens ...
+    ids[:, 0], ids[:, -50:] = BOS, PAD  # ... after <bos> and before the padding
+    inputs, labels = mlm_corrupt(ids, mask_id=MASK, vocab_size=V, generator=g)
+    chosen = labels != IGNORE
+    assert torch.equal(labels[chosen], ids[chosen])  # a chosen position predicts its own id
+    assert torch.equal(inputs[~chosen], ids[~chosen])  # nothing else changes
+    assert not chosen[:, 0].any() and not chosen[:, -50:].any()  # specials are never chosen
+    n = int(chosen.sum())
+    assert abs(n / (400 * 199) - 0.15) < 0.005  # 15 % of the ordinary tokens
+    masked = float((inputs[chosen] == MASK).sum()) / n
+    kept = float((inputs[chosen] == ids[chosen]).sum()) / n
+    assert abs(masked - 0.8) < 0.01 and abs(kept - 0.1) < 0.01  # 80 % <mask>, 10 % unchanged ...
+    replaced = inputs[chosen & (inputs != MASK) & (inputs != ids)]
+    assert abs(len(replaced) / n - 0.1) < 0.01 and replaced.min() >= 5  # ... 10 % a random ordinary id
+    again = mlm_corrupt(ids, mask_id=MASK, vocab_size=V, generator=torch.Generator().manual_seed(1))
+    same = mlm_corrupt(ids, mask_id=MASK, vocab_size=V, generator=torch.Generator().manual_seed(1))
+    assert all(torch.equal(a, b) for a, b in zip(again, same))
+
+
+def test_mlm_corrupt_rejects_bad_input():
+    from atencion.data import mlm_corrupt
+
+    ids = torch.tensor([[5, 6, 7]])
+    for kwargs, name in ((dict(p=0.0), "p"), (dict(p_mask=0.95, p_random=0.1), "p_mask"),
+                         (dict(mask_id=20), "mask_id"), (dict(special_ids=[30]), "special_ids"),
+                         (dict(vocab_size=7), "ids")):
+        with pytest.raises(ValueError, match=name):
+            mlm_corrupt(ids, **{"mask_id": 4, "vocab_size": 10, **kwargs})
+    with pytest.raises(TypeError, match="ids"):
+        mlm_corrupt(ids.float(), mask_id=4, vocab_size=10)
+    with pytest.raises(ValueError, match="special_ids"):  # nothing left to draw a random id from
+        mlm_corrupt(torch.tensor([[1, 2, 0]]), mask_id=4, vocab_size=5, special_ids=[0, 1, 2, 3])

@@ -1,15 +1,18 @@
 """Generated sequence tasks and the helpers of sequence models' data: the offset copy
-(a task that needs positions, chapter 4), teacher forcing's shifted targets, and
-windows of a token stream for language modelling."""
+(a task that needs positions, chapter 4), teacher forcing's shifted targets,
+windows of a token stream for language modelling, and BERT's masked-language-model
+corruption."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 
-from .._checks import check_int, check_tokens
+from .._checks import check_indices, check_int, check_probability, check_tokens, check_unit_interval
 
-__all__ = ["IGNORE", "shift_right", "offset_copy", "lm_windows"]
+__all__ = ["IGNORE", "shift_right", "offset_copy", "lm_windows", "mlm_corrupt"]
 
 IGNORE = -100  # target id ignored by F.cross_entropy (its default ignore_index)
 
@@ -77,3 +80,55 @@ def lm_windows(
     index = starts[:, None] + torch.arange(length + 1)[None, :]  # (num, L + 1)
     windows = ids[index]
     return windows[:, :-1], windows[:, 1:]
+
+
+def mlm_corrupt(
+    ids: Tensor,
+    *,
+    mask_id: int,
+    vocab_size: int,
+    special_ids: Sequence[int] = (0, 1, 2, 3),  # atencion.data's PAD, BOS, EOS, UNK
+    p: float = 0.15,
+    p_mask: float = 0.8,
+    p_random: float = 0.1,
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, Tensor]:
+    """BERT's masked-language-model corruption (Devlin et al., 2019) of a batch of ids.
+
+    Each position whose id is not in ``special_ids`` (padding, ``<bos>``...) is chosen
+    with probability ``p``. A chosen position becomes ``mask_id`` with probability
+    ``p_mask``, a random ordinary id (not special, not ``mask_id``) with probability
+    ``p_random``, and keeps its id otherwise (80/10/10 by default). Only chosen
+    positions are predicted.
+
+    Args:
+        ids: ``(B, L)`` token ids in ``[0, vocab_size)``.
+
+    Returns:
+        ``(inputs, labels)``, both ``(B, L)``: the corrupted ids, and the original id at
+        chosen positions with :data:`IGNORE` elsewhere (``F.cross_entropy``'s default
+        ``ignore_index``).
+    """
+    ids = check_tokens(ids, "ids", "(B, L)")
+    vocab_size = check_int(vocab_size, "vocab_size", minimum=2)
+    mask_id = check_indices([mask_id], vocab_size, "mask_id")[0]
+    specials = set(check_indices(special_ids, vocab_size, "special_ids")) | {mask_id}
+    p = check_probability(p, "p")
+    p_mask, p_random = check_unit_interval(p_mask, "p_mask"), check_unit_interval(p_random, "p_random")
+    if p_mask + p_random > 1:
+        raise ValueError(f"p_mask, p_random: expected p_mask + p_random <= 1, got {p_mask} + {p_random}")
+    if ids.numel() and (ids.min() < 0 or ids.max() >= vocab_size):
+        raise ValueError(f"ids: expected ids in [0, {vocab_size - 1}], got min {int(ids.min())}, max {int(ids.max())}")
+    ordinary = torch.tensor([i for i in range(vocab_size) if i not in specials], dtype=torch.long)  # (V',)
+    if p_random > 0 and len(ordinary) == 0:
+        raise ValueError("special_ids: every id is special or mask_id: no random replacement is possible")
+    candidate = ~torch.isin(ids, torch.tensor(sorted(specials), dtype=torch.long))  # (B, L)
+    chosen = candidate & (torch.rand(ids.shape, generator=generator) < p)  # (B, L)
+    r = torch.rand(ids.shape, generator=generator)  # which of the three fates
+    masked = chosen & (r < p_mask)
+    randomised = chosen & (r >= p_mask) & (r < p_mask + p_random)
+    pool = ordinary if len(ordinary) else ids.new_zeros(1)  # empty only when p_random = 0: never drawn
+    random_ids = pool[torch.randint(len(pool), ids.shape, generator=generator)]  # (B, L)
+    inputs = torch.where(masked, mask_id, torch.where(randomised, random_ids, ids))
+    labels = torch.where(chosen, ids, IGNORE)
+    return inputs, labels
