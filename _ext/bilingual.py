@@ -39,6 +39,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.builders.html import StandaloneHTMLBuilder
 from sphinx.search import es as sphinx_search_es
+from sphinx.transforms import SphinxTransform
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -395,10 +396,25 @@ def _add_inline_js_once() -> None:
     StandaloneHTMLBuilder.add_js_file = add_js_file  # type: ignore[method-assign]
 
 
+class VerbatimText(SphinxTransform):
+    """Text quoted from a corpus keeps its characters: inside a ``container`` with the class
+    ``verbatim-text`` smart quotes are off, so an apostrophe that is a letter (the glottal
+    stop of Hñähñu's orthography) stays ``'`` and ``...`` stays three dots, exactly the
+    string a metric scored. Runs before Sphinx's smart quotes (priority 750)."""
+
+    default_priority = 740
+
+    def apply(self, **kwargs: Any) -> None:
+        for node in self.document.findall(nodes.container):
+            if "verbatim-text" in node["classes"]:
+                node["support_smartquotes"] = False
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     _add_inline_js_once()
     bibtex_es.register()
     app.add_search_language(SpanishSearch)
+    app.add_transform(VerbatimText)
     app.add_config_value("bilingual_language", "es", "env")
     app.connect("config-inited", config_inited)
     app.connect("html-page-context", html_page_context)

@@ -181,3 +181,20 @@ def test_the_sweep_hears_uncaught_exceptions_and_console_errors(browser, server)
         context.close()
     kinds = {kind for kind, text, _ in visit.errors if "canary" in text}
     assert kinds == {"pageerror", "console.error"}, f"the sweep recorded {visit.errors}"
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_corpus_text_keeps_its_characters(lang, pages, site_dir):
+    """Text quoted from a corpus (a ``container`` of class ``verbatim-text``) is shown exactly
+    as the metric scored it: no typographic quotes or ellipsis from Sphinx's smart quotes.
+    In Hñähñu the apostrophe is a letter (the glottal stop). Chapter 11's table of example
+    translations is such a container; its Otomí has apostrophes, so the check bites."""
+    found = {}
+    for name in pages[lang]:
+        html = (site_dir / lang / name).read_text(encoding="utf-8")
+        for block in re.findall(r'<div class="verbatim-text[^"]*">(.*?)</table>', html, flags=re.S):
+            found.setdefault(name, []).append(block)
+    assert "11-transformador.html" in found, "chapter 11's examples table is not a verbatim-text container"
+    text = "".join(block for blocks in found.values() for block in blocks)
+    assert "'" in text or "&#39;" in text or "&#x27;" in text  # the check has something to check
+    assert not set("\u2018\u2019\u201c\u201d\u2026") & set(text), f"typographic characters in corpus text: {found}"
