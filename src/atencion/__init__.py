@@ -13,6 +13,7 @@ networks), :mod:`atencion.heads` (multi-head attention),
 :mod:`atencion.seq2seq` (the encoder–decoder transformer, greedy and beam-search decoding),
 :mod:`atencion.tokenization` (subword tokenizers trained on a split),
 :mod:`atencion.vision` (patch embedding, a vision transformer, attention rollout),
+:mod:`atencion.ctc` (connectionist temporal classification: loss and greedy decoding),
 :mod:`atencion.generation` (greedy decoding, sampling, key-value cache),
 :mod:`atencion.sparse` (sliding-window, tiled and Linformer attention; the sparse
 patterns are in :mod:`atencion.masks`), :mod:`atencion.data` (data generated in code
