@@ -297,3 +297,34 @@ def check_fractions(fractions: object, names: object) -> None:
         raise ValueError(f"fractions: expected positive numbers summing to 1, got {list(fractions)}")
 
 
+def check_images(images: object, channels: int | None, patch_size: int) -> Tensor:
+    """``images`` if it is a float ``(B, C, H, W)`` tensor (``C = channels`` unless ``None``)
+    whose height and width are multiples of ``patch_size``."""
+    images = check_tensor(images, "images")
+    if images.dim() != 4 or not images.is_floating_point():
+        raise ValueError(f"images: expected a float tensor (B, C, H, W), got {images.dtype} {tuple(images.shape)}")
+    if channels is not None and images.shape[1] != channels:
+        raise ValueError(f"images: expected {channels} channels (B, {channels}, H, W), got {tuple(images.shape)}")
+    H, W = images.shape[-2:]
+    if H % patch_size or W % patch_size:
+        raise ValueError(f"images: height and width must be multiples of patch_size = {patch_size}, got {H}x{W}")
+    return images
+
+
+def check_ctc_inputs(log_probs: object, input_lengths: object, blank: int) -> tuple[Tensor, Tensor]:
+    """``(log_probs (B, T, C), input_lengths (B,) long)`` if they are valid CTC inputs and
+    ``blank`` is a class index."""
+    log_probs = check_tensor(log_probs, "log_probs")
+    if log_probs.dim() != 3 or not log_probs.is_floating_point():
+        raise ValueError(f"log_probs: expected a float tensor (B, T, C), got {log_probs.dtype} "
+                         f"{tuple(log_probs.shape)}")
+    B, T, C = log_probs.shape
+    input_lengths = torch.as_tensor(input_lengths)
+    if input_lengths.shape != (B,) or input_lengths.is_floating_point():
+        raise ValueError(f"input_lengths: expected {B} integer lengths, got {tuple(input_lengths.shape)}")
+    if ((input_lengths < 1) | (input_lengths > T)).any():
+        raise ValueError(f"input_lengths: expected lengths in [1, {T}], got {input_lengths.tolist()}")
+    check_int_type(blank, "blank")
+    if not 0 <= blank < C:
+        raise ValueError(f"blank: expected an index in [0, {C - 1}], got {blank}")
+    return log_probs, input_lengths.long()

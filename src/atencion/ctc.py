@@ -14,26 +14,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ._checks import check_int_type, check_tensor
+from ._checks import check_ctc_inputs, check_tensor
 
 __all__ = ["ctc_nll", "ctc_greedy_decode"]
-
-
-def _check(log_probs: object, input_lengths: object, blank: int) -> tuple[Tensor, Tensor]:
-    log_probs = check_tensor(log_probs, "log_probs")
-    if log_probs.dim() != 3 or not log_probs.is_floating_point():
-        raise ValueError(f"log_probs: expected a float tensor (B, T, C), got {log_probs.dtype} "
-                         f"{tuple(log_probs.shape)}")
-    B, T, C = log_probs.shape
-    input_lengths = torch.as_tensor(input_lengths)
-    if input_lengths.shape != (B,) or input_lengths.is_floating_point():
-        raise ValueError(f"input_lengths: expected {B} integer lengths, got {tuple(input_lengths.shape)}")
-    if ((input_lengths < 1) | (input_lengths > T)).any():
-        raise ValueError(f"input_lengths: expected lengths in [1, {T}], got {input_lengths.tolist()}")
-    check_int_type(blank, "blank")
-    if not 0 <= blank < C:
-        raise ValueError(f"blank: expected an index in [0, {C - 1}], got {blank}")
-    return log_probs, input_lengths.long()
 
 
 def ctc_nll(log_probs: Tensor, targets: Tensor, input_lengths: Tensor, target_lengths: Tensor, *,
@@ -52,7 +35,7 @@ def ctc_nll(log_probs: Tensor, targets: Tensor, input_lengths: Tensor, target_le
     ``log_probs``; ``F.ctc_loss``'s backward returns ``softmax - posterior`` there (it
     assumes a ``log_softmax`` before it), and through ``log_softmax`` both agree.
     """
-    log_probs, input_lengths = _check(log_probs, input_lengths, blank)
+    log_probs, input_lengths = check_ctc_inputs(log_probs, input_lengths, blank)
     B, T, C = log_probs.shape
     targets = check_tensor(targets, "targets")
     if targets.dim() != 2 or targets.shape[0] != B or targets.is_floating_point():
@@ -100,7 +83,7 @@ def ctc_nll(log_probs: Tensor, targets: Tensor, input_lengths: Tensor, target_le
 def ctc_greedy_decode(log_probs: Tensor, input_lengths: Tensor, *, blank: int = 0) -> list[list[int]]:
     """The most probable label per frame, repeats merged, blanks dropped (best path):
     ``(B, T, C)`` -> one list of label ids per sequence."""
-    log_probs, input_lengths = _check(log_probs, input_lengths, blank)
+    log_probs, input_lengths = check_ctc_inputs(log_probs, input_lengths, blank)
     best = log_probs.argmax(-1)  # (B, T)
     out = []
     for path, n in zip(best.tolist(), input_lengths.tolist()):

@@ -13,23 +13,11 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from ._checks import check_int, check_tensor
+from ._checks import check_images, check_int, check_tensor
 from .seq2seq import EncoderStack
 from .transformer import Activation
 
 __all__ = ["patchify", "PatchEmbedding", "VisionTransformer", "attention_rollout", "vit_state_dict_from_hf"]
-
-
-def _check_images(images: object, channels: int | None, patch_size: int) -> Tensor:
-    images = check_tensor(images, "images")
-    if images.dim() != 4 or not images.is_floating_point():
-        raise ValueError(f"images: expected a float tensor (B, C, H, W), got {images.dtype} {tuple(images.shape)}")
-    if channels is not None and images.shape[1] != channels:
-        raise ValueError(f"images: expected {channels} channels (B, {channels}, H, W), got {tuple(images.shape)}")
-    H, W = images.shape[-2:]
-    if H % patch_size or W % patch_size:
-        raise ValueError(f"images: height and width must be multiples of patch_size = {patch_size}, got {H}x{W}")
-    return images
 
 
 def patchify(images: Tensor, patch_size: int) -> Tensor:
@@ -37,7 +25,7 @@ def patchify(images: Tensor, patch_size: int) -> Tensor:
     row by row: ``(B, N, C·P·P)``, each patch flattened channel first, then row, then
     column (the order of ``nn.Conv2d``'s ``weight.flatten(1)``)."""
     P = check_int(patch_size, "patch_size")
-    images = _check_images(images, None, P)
+    images = check_images(images, None, P)
     B, C, H, W = images.shape
     x = images.reshape(B, C, H // P, P, W // P, P)  # (B, C, H/P, P, W/P, P)
     return x.permute(0, 2, 4, 1, 3, 5).reshape(B, (H // P) * (W // P), C * P * P)
@@ -54,7 +42,7 @@ class PatchEmbedding(nn.Module):
         self.projection = nn.Conv2d(num_channels, check_int(d_model, "d_model"), patch_size, stride=patch_size)
 
     def forward(self, images: Tensor) -> Tensor:
-        images = _check_images(images, self.num_channels, self.patch_size)
+        images = check_images(images, self.num_channels, self.patch_size)
         return self.projection(images).flatten(2).transpose(1, 2)  # (B, d, H/P, W/P) -> (B, N, d)
 
 
