@@ -1,0 +1,142 @@
+"""An encoder-only transformer as in BERT (Devlin et al., 2019): word, position and segment
+embeddings with a layer normalisation, post-norm GELU encoder blocks, and the masked-language-
+model head tied to the word embeddings.
+
+Its state dict converts to and from Hugging Face ``transformers``' ``BertForMaskedLM``
+(:func:`bert_state_dict_to_hf`, :func:`bert_state_dict_from_hf`), so the same weights give
+the same outputs in both, and a model trained here can be saved with ``save_pretrained``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from ._checks import check_int, check_key_mask, check_tokens
+from .transformer import EncoderBlock
+
+__all__ = ["BertEncoder", "BertMaskedLM", "bert_state_dict_to_hf", "bert_state_dict_from_hf"]
+
+
+class BertEncoder(nn.Module):
+    """``forward(ids (B, L), *, key_mask=None, token_type_ids=None, need_weights=False)
+    -> (hidden (B, L, d_model), weights)``: one ``(B, h, L, L)`` tensor per layer (``None``
+    unless asked). ``key_mask`` (``True`` at real tokens) defaults to ``ids != pad_id``;
+    positions are learned, ``0 … L-1``, up to ``max_len``."""
+
+    def __init__(self, vocab_size: int, *, d_model: int, num_heads: int, num_layers: int, d_ff: int,
+                 max_len: int = 512, type_vocab_size: int = 2, dropout: float = 0.0, eps: float = 1e-12,
+                 pad_id: int = 0) -> None:
+        super().__init__()
+        for name, n in (("vocab_size", vocab_size), ("max_len", max_len), ("type_vocab_size", type_vocab_size),
+                        ("num_layers", num_layers)):
+            check_int(n, name)
+        if not 0 <= pad_id < vocab_size:
+            raise ValueError(f"pad_id: expected an id in [0, {vocab_size - 1}], got {pad_id}")
+        self.pad_id, self.max_len = pad_id, max_len
+        self.word_embeddings = nn.Embedding(vocab_size, d_model, padding_idx=pad_id)
+        self.position_embeddings = nn.Embedding(max_len, d_model)
+        self.token_type_embeddings = nn.Embedding(type_vocab_size, d_model)
+        self.embed_norm = nn.LayerNorm(d_model, eps=eps)
+        self.dropout = nn.Dropout(dropout)
+        self.layers = nn.ModuleList(
+            EncoderBlock(d_model, num_heads, d_ff, activation="gelu", dropout=dropout, eps=eps)
+            for _ in range(num_layers))
+        for embedding in (self.word_embeddings, self.position_embeddings, self.token_type_embeddings):
+            nn.init.normal_(embedding.weight, std=0.02)
+        with torch.no_grad():
+            self.word_embeddings.weight[pad_id].zero_()
+
+    def forward(self, ids: Tensor, *, key_mask: Tensor | None = None, token_type_ids: Tensor | None = None,
+                need_weights: bool = False) -> tuple[Tensor, list[Tensor | None]]:
+        ids = check_tokens(ids, "ids", "(B, L)")
+        B, L = ids.shape
+        if L > self.max_len:
+            raise ValueError(f"ids: {L} positions, but only max_len = {self.max_len} learned positions exist")
+        key_mask = ids != self.pad_id if key_mask is None else check_key_mask(key_mask, B, L)
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(ids)
+        elif token_type_ids.shape != ids.shape:
+            raise ValueError(f"token_type_ids: expected shape {tuple(ids.shape)}, got {tuple(token_type_ids.shape)}")
+        positions = torch.arange(L, device=ids.device)
+        x = self.word_embeddings(ids) + self.position_embeddings(positions) + self.token_type_embeddings(token_type_ids)
+        x = self.dropout(self.embed_norm(x))  # (B, L, d)
+        weights = []
+        for layer in self.layers:
+            x, w = layer(x, key_mask=key_mask, need_weights=need_weights)
+            weights.append(w)
+        return x, weights
+
+
+class BertMaskedLM(nn.Module):
+    """:class:`BertEncoder` and the masked-language-model head: ``logits (B, L, V) =
+    LN(GELU(W h + b)) E^T + b_V``, with ``E`` the word embeddings (tied).
+    ``forward(ids, **encoder_kwargs) -> (logits, weights)``; the logits are raw (the loss
+    applies ``log_softmax`` itself)."""
+
+    def __init__(self, vocab_size: int, **encoder_kwargs) -> None:
+        super().__init__()
+        self.encoder = BertEncoder(vocab_size, **encoder_kwargs)
+        d = self.encoder.word_embeddings.embedding_dim
+        self.transform = nn.Linear(d, d)
+        self.transform_norm = nn.LayerNorm(d, eps=self.encoder.embed_norm.eps)
+        self.bias = nn.Parameter(torch.zeros(vocab_size))
+
+    def forward(self, ids: Tensor, **kwargs) -> tuple[Tensor, list[Tensor | None]]:
+        h, weights = self.encoder(ids, **kwargs)
+        h = self.transform_norm(F.gelu(self.transform(h)))
+        return F.linear(h, self.encoder.word_embeddings.weight, self.bias), weights
+
+
+# names: ours -> transformers' BertForMaskedLM, per layer and outside the layers
+_LAYER = {"self_attn.out_proj": "attention.output.dense", "norm1": "attention.output.LayerNorm",
+          "linear1": "intermediate.dense", "linear2": "output.dense", "norm2": "output.LayerNorm"}
+_TOP = {"encoder.word_embeddings.weight": "bert.embeddings.word_embeddings.weight",
+        "encoder.position_embeddings.weight": "bert.embeddings.position_embeddings.weight",
+        "encoder.token_type_embeddings.weight": "bert.embeddings.token_type_embeddings.weight",
+        "encoder.embed_norm.weight": "bert.embeddings.LayerNorm.weight",
+        "encoder.embed_norm.bias": "bert.embeddings.LayerNorm.bias",
+        "transform.weight": "cls.predictions.transform.dense.weight",
+        "transform.bias": "cls.predictions.transform.dense.bias",
+        "transform_norm.weight": "cls.predictions.transform.LayerNorm.weight",
+        "transform_norm.bias": "cls.predictions.transform.LayerNorm.bias",
+        "bias": "cls.predictions.bias"}
+
+
+def bert_state_dict_to_hf(state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """:class:`BertMaskedLM`'s state dict with ``transformers``' ``BertForMaskedLM`` keys
+    (``in_proj_*`` split into query, key and value; the tied decoder written out)."""
+    out = {_TOP[k]: v for k, v in state_dict.items() if k in _TOP}
+    out["cls.predictions.decoder.weight"] = state_dict["encoder.word_embeddings.weight"]
+    out["cls.predictions.decoder.bias"] = state_dict["bias"]
+    layers = sorted({int(k.split(".")[2]) for k in state_dict if k.startswith("encoder.layers.")})
+    for i in layers:
+        ours, theirs = f"encoder.layers.{i}.", f"bert.encoder.layer.{i}."
+        for kind in ("weight", "bias"):
+            q, k, v = state_dict[ours + f"self_attn.in_proj_{kind}"].chunk(3)
+            for name, value in (("query", q), ("key", k), ("value", v)):
+                out[theirs + f"attention.self.{name}.{kind}"] = value
+            for src, dst in _LAYER.items():
+                out[theirs + f"{dst}.{kind}"] = state_dict[ours + f"{src}.{kind}"]
+    return out
+
+
+def bert_state_dict_from_hf(state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """The inverse of :func:`bert_state_dict_to_hf`: a ``BertForMaskedLM`` state dict
+    (the decoder must be tied to the word embeddings) with :class:`BertMaskedLM`'s keys."""
+    sd = dict(state_dict)
+    if not torch.equal(sd["cls.predictions.decoder.weight"], sd["bert.embeddings.word_embeddings.weight"]):
+        raise ValueError("state_dict: the decoder is not tied to the word embeddings")
+    out = {k: sd[v] for k, v in _TOP.items()}
+    layers = sorted({int(k.split(".")[3]) for k in sd if k.startswith("bert.encoder.layer.")})
+    for i in layers:
+        ours, theirs = f"encoder.layers.{i}.", f"bert.encoder.layer.{i}."
+        for kind in ("weight", "bias"):
+            out[ours + f"self_attn.in_proj_{kind}"] = torch.cat(
+                [sd[theirs + f"attention.self.{name}.{kind}"] for name in ("query", "key", "value")])
+            for src, dst in _LAYER.items():
+                out[ours + f"{src}.{kind}"] = sd[theirs + f"{dst}.{kind}"]
+    return out

@@ -1,0 +1,96 @@
+"""Tests for atencion.bert against transformers' BertForMaskedLM: the same weights give the same
+logits, hidden states, attention weights and gradients, in both directions; save_pretrained and
+AutoModelForMaskedLM from a local folder; padding; bad inputs."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import AutoModelForMaskedLM, BertConfig, BertForMaskedLM
+
+from atencion.bert import BertMaskedLM, bert_state_dict_from_hf, bert_state_dict_to_hf
+
+SIZES = dict(d_model=32, num_heads=4, num_layers=2, d_ff=64, max_len=24)
+
+
+def config():
+    return BertConfig(vocab_size=60, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                      intermediate_size=64, max_position_embeddings=24, type_vocab_size=2,
+                      hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, pad_token_id=0,
+                      attn_implementation="eager")
+
+
+def ours_into_theirs():
+    torch.manual_seed(0)
+    ours = BertMaskedLM(60, **SIZES).eval()
+    with torch.no_grad():
+        for p in ours.parameters():  # nothing left at an init value of zero or one
+            p.add_(0.1 * torch.randn_like(p))
+    theirs = BertForMaskedLM(config()).eval()
+    missing, unexpected = theirs.load_state_dict(bert_state_dict_to_hf(ours.state_dict()), strict=False)
+    assert not unexpected and all("position_ids" in k or "token_type_ids" in k for k in missing)
+    return ours, theirs
+
+
+def batch():
+    ids = torch.randint(4, 60, (3, 9), generator=torch.Generator().manual_seed(1))
+    ids[1, 6:] = 0  # padding
+    ids[2, 4:] = 0
+    types = torch.zeros_like(ids)
+    types[:, 5:] = 1  # a second segment
+    return ids, types
+
+
+def test_the_books_weights_give_the_same_outputs_in_transformers():
+    ours, theirs = ours_into_theirs()
+    ids, types = batch()
+    real = ids != 0
+    logits, weights = ours(ids, token_type_ids=types, need_weights=True)
+    out = theirs(input_ids=ids, attention_mask=real.long(), token_type_ids=types, output_attentions=True)
+    torch.testing.assert_close(logits[real], out.logits[real], atol=1e-5, rtol=1e-5)
+    for w, a in zip(weights, out.attentions, strict=True):
+        torch.testing.assert_close(w.transpose(1, 2)[real], a.transpose(1, 2)[real], atol=1e-6, rtol=1e-5)
+    grad_out = torch.randn_like(logits) * real[..., None]
+    (logits * grad_out).sum().backward()
+    (out.logits * grad_out).sum().backward()
+    grads = bert_state_dict_from_hf({k: p.grad if p.grad is not None else torch.zeros_like(p)
+                                     for k, p in theirs.named_parameters()} | {
+        "cls.predictions.decoder.weight": theirs.bert.embeddings.word_embeddings.weight.grad})
+    for name, p in ours.named_parameters():
+        key = name.replace("ff.linear", "linear")
+        torch.testing.assert_close(p.grad, grads[key], atol=1e-5, rtol=1e-4, msg=name)
+
+
+def test_round_trip_and_save_pretrained(tmp_path):
+    ours, theirs = ours_into_theirs()
+    back = BertMaskedLM(60, **SIZES).eval()
+    back.load_state_dict(bert_state_dict_from_hf(theirs.state_dict()))
+    ids, types = batch()
+    torch.testing.assert_close(back(ids)[0], ours(ids)[0])
+    theirs.save_pretrained(tmp_path)
+    loaded = AutoModelForMaskedLM.from_pretrained(tmp_path).eval()
+    real = ids != 0
+    torch.testing.assert_close(loaded(input_ids=ids, attention_mask=real.long()).logits[real], ours(ids)[0][real],
+                               atol=1e-5, rtol=1e-5)
+
+
+def test_padding_changes_nothing_at_real_tokens():
+    ours, _ = ours_into_theirs()
+    ids, _ = batch()
+    real = ids != 0
+    other = ids.masked_fill(~real, 7)  # other tokens under the padding, hidden by an explicit key_mask
+    torch.testing.assert_close(ours(other, key_mask=real)[0][real], ours(ids)[0][real], atol=1e-5, rtol=1e-5)
+    longer = torch.cat([ids, torch.zeros(3, 4, dtype=torch.long)], dim=1)  # more padding
+    torch.testing.assert_close(ours(longer)[0][:, :9][real], ours(ids)[0][real], atol=1e-5, rtol=1e-5)
+
+
+def test_bad_inputs():
+    model = BertMaskedLM(60, **SIZES)
+    with pytest.raises(ValueError, match="ids"):
+        model(torch.zeros(1, 30, dtype=torch.long) + 5)  # longer than max_len
+    with pytest.raises(TypeError, match="ids"):
+        model(torch.zeros(1, 5))
+    with pytest.raises(ValueError, match="token_type_ids"):
+        model(torch.ones(1, 5, dtype=torch.long), token_type_ids=torch.zeros(1, 4, dtype=torch.long))
+    with pytest.raises(ValueError, match="pad_id"):
+        BertMaskedLM(60, pad_id=60, **SIZES)
