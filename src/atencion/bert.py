@@ -16,6 +16,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from ._checks import check_int, check_key_mask, check_tokens
+from ._hf import layers_from_hf
 from .transformer import EncoderBlock
 
 __all__ = ["BertEncoder", "BertMaskedLM", "bert_state_dict_to_hf", "bert_state_dict_from_hf"]
@@ -131,12 +132,6 @@ def bert_state_dict_from_hf(state_dict: Mapping[str, Tensor]) -> dict[str, Tenso
     if not torch.equal(sd["cls.predictions.decoder.weight"], sd["bert.embeddings.word_embeddings.weight"]):
         raise ValueError("state_dict: the decoder is not tied to the word embeddings")
     out = {k: sd[v] for k, v in _TOP.items()}
-    layers = sorted({int(k.split(".")[3]) for k in sd if k.startswith("bert.encoder.layer.")})
-    for i in layers:
-        ours, theirs = f"encoder.layers.{i}.", f"bert.encoder.layer.{i}."
-        for kind in ("weight", "bias"):
-            out[ours + f"self_attn.in_proj_{kind}"] = torch.cat(
-                [sd[theirs + f"attention.self.{name}.{kind}"] for name in ("query", "key", "value")])
-            for src, dst in _LAYER.items():
-                out[ours + f"{src}.{kind}"] = sd[theirs + f"{dst}.{kind}"]
+    out |= layers_from_hf(sd, theirs="bert.encoder.layer.", ours="encoder.layers.",
+                          qkv=("attention.self.query", "attention.self.key", "attention.self.value"), names=_LAYER)
     return out

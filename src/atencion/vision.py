@@ -14,6 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from ._checks import check_images, check_int, check_tensor
+from ._hf import layers_from_hf
 from .seq2seq import EncoderStack
 from .transformer import Activation
 
@@ -146,17 +147,10 @@ def vit_state_dict_from_hf(state_dict: Mapping[str, Tensor]) -> dict[str, Tensor
         "encoder.norm.weight": sd["layernorm.weight"],
         "encoder.norm.bias": sd["layernorm.bias"],
     }
-    layers = sorted({int(k.split(".")[1]) for k in sd if k.startswith("layers.")})
-    for i in layers:
-        src, dst = f"layers.{i}.", f"encoder.layers.{i}."
-        for kind in ("weight", "bias"):
-            out[dst + f"self_attn.in_proj_{kind}"] = torch.cat(
-                [sd[src + f"attention.{p}_proj.{kind}"] for p in ("q", "k", "v")])
-            out[dst + f"self_attn.out_proj.{kind}"] = sd[src + f"attention.o_proj.{kind}"]
-            out[dst + f"norm1.{kind}"] = sd[src + f"layernorm_before.{kind}"]
-            out[dst + f"norm2.{kind}"] = sd[src + f"layernorm_after.{kind}"]
-            out[dst + f"linear1.{kind}"] = sd[src + f"mlp.fc1.{kind}"]
-            out[dst + f"linear2.{kind}"] = sd[src + f"mlp.fc2.{kind}"]
+    out |= layers_from_hf(sd, theirs="layers.", ours="encoder.layers.",
+                          qkv=("attention.q_proj", "attention.k_proj", "attention.v_proj"),
+                          names={"self_attn.out_proj": "attention.o_proj", "norm1": "layernorm_before",
+                                 "norm2": "layernorm_after", "linear1": "mlp.fc1", "linear2": "mlp.fc2"})
     if "classifier.weight" in sd:
         out["head.weight"], out["head.bias"] = sd["classifier.weight"], sd["classifier.bias"]
     return out
