@@ -15,6 +15,7 @@ networks), :mod:`atencion.heads` (multi-head attention),
 :mod:`atencion.vision` (patch embedding, a vision transformer, attention rollout),
 :mod:`atencion.ctc` (connectionist temporal classification: loss and greedy decoding),
 :mod:`atencion.bert` (a BERT-style encoder and its masked-language-model head),
+:mod:`atencion.audio` (mel filterbank and log-mel spectrograms),
 :mod:`atencion.generation` (greedy decoding, sampling, key-value cache),
 :mod:`atencion.sparse` (sliding-window, tiled and Linformer attention; the sparse
 patterns are in :mod:`atencion.masks`), :mod:`atencion.data` (data generated in code
