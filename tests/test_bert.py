@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from transformers import AutoModelForMaskedLM, BertConfig, BertForMaskedLM
+from transformers import AutoModelForMaskedLM, BertConfig, BertForMaskedLM, BertForSequenceClassification
 
-from atencion.bert import BertMaskedLM, bert_state_dict_from_hf, bert_state_dict_to_hf
+from atencion.bert import BertClassifier, BertMaskedLM, bert_state_dict_from_hf, bert_state_dict_to_hf
 
 SIZES = dict(d_model=32, num_heads=4, num_layers=2, d_ff=64, max_len=24)
 
@@ -72,6 +72,40 @@ def test_round_trip_and_save_pretrained(tmp_path):
     real = ids != 0
     torch.testing.assert_close(loaded(input_ids=ids, attention_mask=real.long()).logits[real], ours(ids)[0][real],
                                atol=1e-5, rtol=1e-5)
+
+
+def test_cls_classifier_equals_transformers_sequence_classification():
+    torch.manual_seed(0)
+    ours = BertClassifier(60, 3, **SIZES).eval()
+    with torch.no_grad():
+        for p in ours.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    cfg = config()
+    cfg.num_labels = 3
+    theirs = BertForSequenceClassification(cfg).eval()
+    missing, unexpected = theirs.load_state_dict(bert_state_dict_to_hf(ours.state_dict()), strict=False)
+    assert not unexpected and all("position_ids" in k or "token_type_ids" in k for k in missing)
+    ids, types = batch()
+    logits, _ = ours(ids, token_type_ids=types)
+    out = theirs(input_ids=ids, attention_mask=(ids != 0).long(), token_type_ids=types)
+    torch.testing.assert_close(logits, out.logits, atol=1e-5, rtol=1e-5)
+    back = BertClassifier(60, 3, **SIZES).eval()
+    back.load_state_dict(bert_state_dict_from_hf(theirs.state_dict()))
+    torch.testing.assert_close(back(ids)[0], ours(ids)[0])
+
+
+def test_mean_pooling_averages_the_real_tokens_only():
+    torch.manual_seed(0)
+    model = BertClassifier(60, 3, pool="mean", **SIZES).eval()
+    ids, _ = batch()
+    h, _ = model.encoder(ids)
+    real = ids != 0
+    expected = torch.stack([h[b][real[b]].mean(0) for b in range(len(ids))])
+    torch.testing.assert_close(model(ids)[0], model.classifier(expected))
+    longer = torch.cat([ids, torch.zeros(3, 4, dtype=torch.long)], dim=1)  # more padding changes nothing
+    torch.testing.assert_close(model(longer)[0], model(ids)[0], atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="pool"):
+        BertClassifier(60, 3, pool="max", **SIZES)
 
 
 def test_padding_changes_nothing_at_real_tokens():

@@ -19,7 +19,7 @@ from ._checks import check_int, check_key_mask, check_tokens
 from ._hf import layers_from_hf
 from .transformer import EncoderBlock
 
-__all__ = ["BertEncoder", "BertMaskedLM", "bert_state_dict_to_hf", "bert_state_dict_from_hf"]
+__all__ = ["BertEncoder", "BertMaskedLM", "BertClassifier", "bert_state_dict_to_hf", "bert_state_dict_from_hf"]
 
 
 class BertEncoder(nn.Module):
@@ -92,6 +92,34 @@ class BertMaskedLM(nn.Module):
         return F.linear(h, self.encoder.word_embeddings.weight, self.bias), weights
 
 
+class BertClassifier(nn.Module):
+    """:class:`BertEncoder` and a linear classifier of the whole sequence. ``pool="cls"``:
+    on BERT's pooled [CLS] state, ``tanh(W h_0 + b)`` (the [CLS] token must be at position
+    0); ``pool="mean"``: on the mean of the states of the real tokens (``key_mask``).
+    ``forward(ids, **encoder_kwargs) -> (logits (B, num_classes), weights)``, raw logits."""
+
+    def __init__(self, vocab_size: int, num_classes: int, *, pool: str = "cls", **encoder_kwargs) -> None:
+        super().__init__()
+        check_int(num_classes, "num_classes")
+        if pool not in ("cls", "mean"):
+            raise ValueError(f"pool: expected 'cls' or 'mean', got {pool!r}")
+        self.pool = pool
+        self.encoder = BertEncoder(vocab_size, **encoder_kwargs)
+        d = self.encoder.word_embeddings.embedding_dim
+        self.pooler = nn.Linear(d, d) if pool == "cls" else None
+        self.dropout = nn.Dropout(encoder_kwargs.get("dropout", 0.0))
+        self.classifier = nn.Linear(d, num_classes)
+
+    def forward(self, ids: Tensor, *, key_mask: Tensor | None = None, **kwargs) -> tuple[Tensor, list[Tensor | None]]:
+        h, weights = self.encoder(ids, key_mask=key_mask, **kwargs)  # (B, L, d)
+        if self.pooler is not None:
+            pooled = torch.tanh(self.pooler(h[:, 0]))  # [CLS]
+        else:
+            real = (ids != self.encoder.pad_id if key_mask is None else key_mask).to(h.dtype)[..., None]  # (B, L, 1)
+            pooled = (h * real).sum(1) / real.sum(1).clamp(min=1)
+        return self.classifier(self.dropout(pooled)), weights
+
+
 # names: ours -> transformers' BertForMaskedLM, per layer and outside the layers
 _LAYER = {"self_attn.out_proj": "attention.output.dense", "norm1": "attention.output.LayerNorm",
           "linear1": "intermediate.dense", "linear2": "output.dense", "norm2": "output.LayerNorm"}
@@ -104,15 +132,19 @@ _TOP = {"encoder.word_embeddings.weight": "bert.embeddings.word_embeddings.weigh
         "transform.bias": "cls.predictions.transform.dense.bias",
         "transform_norm.weight": "cls.predictions.transform.LayerNorm.weight",
         "transform_norm.bias": "cls.predictions.transform.LayerNorm.bias",
-        "bias": "cls.predictions.bias"}
+        "bias": "cls.predictions.bias",
+        "pooler.weight": "bert.pooler.dense.weight", "pooler.bias": "bert.pooler.dense.bias",
+        "classifier.weight": "classifier.weight", "classifier.bias": "classifier.bias"}
 
 
 def bert_state_dict_to_hf(state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
-    """:class:`BertMaskedLM`'s state dict with ``transformers``' ``BertForMaskedLM`` keys
+    """:class:`BertMaskedLM`'s state dict with ``transformers``' ``BertForMaskedLM`` keys, or
+    :class:`BertClassifier`'s (``pool="cls"``) with ``BertForSequenceClassification``'s
     (``in_proj_*`` split into query, key and value; the tied decoder written out)."""
     out = {_TOP[k]: v for k, v in state_dict.items() if k in _TOP}
-    out["cls.predictions.decoder.weight"] = state_dict["encoder.word_embeddings.weight"]
-    out["cls.predictions.decoder.bias"] = state_dict["bias"]
+    if "bias" in state_dict:  # the masked-language-model head
+        out["cls.predictions.decoder.weight"] = state_dict["encoder.word_embeddings.weight"]
+        out["cls.predictions.decoder.bias"] = state_dict["bias"]
     layers = sorted({int(k.split(".")[2]) for k in state_dict if k.startswith("encoder.layers.")})
     for i in layers:
         ours, theirs = f"encoder.layers.{i}.", f"bert.encoder.layer.{i}."
@@ -126,12 +158,14 @@ def bert_state_dict_to_hf(state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]
 
 
 def bert_state_dict_from_hf(state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
-    """The inverse of :func:`bert_state_dict_to_hf`: a ``BertForMaskedLM`` state dict
-    (the decoder must be tied to the word embeddings) with :class:`BertMaskedLM`'s keys."""
+    """The inverse of :func:`bert_state_dict_to_hf`: a ``BertForMaskedLM`` state dict (the
+    decoder must be tied to the word embeddings) or a ``BertForSequenceClassification`` one,
+    with :class:`BertMaskedLM`'s or :class:`BertClassifier`'s keys."""
     sd = dict(state_dict)
-    if not torch.equal(sd["cls.predictions.decoder.weight"], sd["bert.embeddings.word_embeddings.weight"]):
+    if "cls.predictions.decoder.weight" in sd and not torch.equal(
+            sd["cls.predictions.decoder.weight"], sd["bert.embeddings.word_embeddings.weight"]):
         raise ValueError("state_dict: the decoder is not tied to the word embeddings")
-    out = {k: sd[v] for k, v in _TOP.items()}
+    out = {k: sd[v] for k, v in _TOP.items() if v in sd}
     out |= layers_from_hf(sd, theirs="bert.encoder.layer.", ours="encoder.layers.",
                           qkv=("attention.self.query", "attention.self.key", "attention.self.value"), names=_LAYER)
     return out
