@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import torch
 from torch import Tensor
@@ -65,6 +66,16 @@ def check_positive_float(value: object, name: str) -> float:
     """``value`` as a float if it is a real number > 0, else a ``ValueError``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise ValueError(f"{name}: expected a positive float, got {value!r}")
+    return float(value)
+
+
+def check_real(value: object, name: str) -> float:
+    """``value`` as a float if it is a finite real number (not a bool), else a ``TypeError``
+    (not a number) or ``ValueError`` (NaN or infinite)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name}: expected a finite number, got {value!r}")
     return float(value)
 
 
