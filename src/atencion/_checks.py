@@ -212,14 +212,14 @@ def check_query_keys(query: object, keys: object) -> tuple[int, int]:
     return query.shape[-1], keys.shape[2]
 
 
-def check_lengths(lengths: object, B: int, S: int) -> Tensor:
+def check_lengths(lengths: object, B: int, S: int, name: str = "src_lengths") -> Tensor:
     if not isinstance(lengths, Tensor) or lengths.dtype != torch.long:
         got = lengths.dtype if isinstance(lengths, Tensor) else type(lengths).__name__
-        raise TypeError(f"src_lengths: expected a torch.long tensor ({B},), got {got}")
+        raise TypeError(f"{name}: expected a torch.long tensor ({B},), got {got}")
     if lengths.shape != (B,):
-        raise ValueError(f"src_lengths: expected shape ({B},), got {tuple(lengths.shape)}")
+        raise ValueError(f"{name}: expected shape ({B},), got {tuple(lengths.shape)}")
     if B > 0 and (int(lengths.min()) < 1 or int(lengths.max()) > S):
-        raise ValueError(f"src_lengths: expected values in [1, {S}], got {lengths.tolist()}")
+        raise ValueError(f"{name}: expected values in [1, {S}], got {lengths.tolist()}")
     return lengths
 
 

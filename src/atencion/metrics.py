@@ -1,16 +1,20 @@
 """Metrics the chapters share: accuracy over tokens, exact match over sequences,
-the cross-entropy of a sequence model, and parameter counts."""
+the cross-entropy of a sequence model, edit distance and the character error rate of
+a transcription, and parameter counts."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._checks import check_prediction_pair, check_unit_interval
+from ._checks import check_prediction_pair, check_texts, check_unit_interval
 
 __all__ = [
     "IGNORE_INDEX", "accuracy", "exact_match", "sequence_cross_entropy", "smoothed_cross_entropy", "count_parameters",
+    "edit_distance", "character_error_rate",
 ]
 
 IGNORE_INDEX = -100  # a target ignored by F.cross_entropy (its default ignore_index)
@@ -116,3 +120,33 @@ def count_parameters(module: nn.Module, *, trainable_only: bool = False) -> int:
     if not isinstance(module, nn.Module):
         raise TypeError(f"module: expected a torch.nn.Module, got {type(module).__name__}")
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
+
+
+def edit_distance(hypothesis: Sequence, reference: Sequence) -> int:
+    """Levenshtein distance: the fewest insertions, deletions and substitutions of single
+    elements (characters of a string, words of a list) that turn ``hypothesis`` into
+    ``reference``."""
+    for name, x in (("hypothesis", hypothesis), ("reference", reference)):
+        if not isinstance(x, Sequence):
+            raise TypeError(f"{name}: expected a string or a sequence, got {type(x).__name__}")
+    row = list(range(len(reference) + 1))  # distances from the empty prefix of hypothesis
+    for i, a in enumerate(hypothesis, 1):
+        diagonal, row[0] = row[0], i
+        for j, b in enumerate(reference, 1):
+            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (a != b))
+    return row[-1]
+
+
+def character_error_rate(hypotheses: Iterable[str], references: Iterable[str]) -> float:
+    """The character error rate of a set of transcriptions: the edit distances summed over
+    the pairs, divided by the characters of the references summed (so long utterances
+    weigh more, as in the usual definition; it can exceed 1). The order is
+    ``(hypotheses, references)``, what the system wrote first."""
+    hypotheses, references = check_texts(hypotheses, "hypotheses"), check_texts(references, "references")
+    if len(hypotheses) != len(references):
+        raise ValueError(f"hypotheses, references: expected as many of each, got {len(hypotheses)} and "
+                         f"{len(references)}")
+    total = sum(len(r) for r in references)
+    if total == 0:
+        raise ValueError("references: expected at least one character to compare with")
+    return sum(edit_distance(h, r) for h, r in zip(hypotheses, references)) / total

@@ -20,8 +20,10 @@ import torch
 from torch import Tensor
 
 from .._checks import check_int_type, check_real
+from .dates import MONTHS_ES, spanish_number
 
-__all__ = ["ESPEAK", "SAMPLE_RATE", "SPANISH_VOICES", "Voice", "espeak_available", "synthesize"]
+__all__ = ["ESPEAK", "SAMPLE_RATE", "SPANISH_VOICES", "Voice", "espeak_available", "synthesize",
+           "spoken_dates_and_times"]
 
 ESPEAK = "espeak-ng"
 SAMPLE_RATE = 22050  # eSpeak NG's own rate: samples per second of every waveform
@@ -104,3 +106,18 @@ def synthesize(text: str, voice: Voice | None = None, *, snr_db: float | None = 
         scale = (waveform.pow(2).mean() / (noise.pow(2).mean() * 10 ** (snr_db / 10))).sqrt()
         waveform = (waveform + scale * noise).clamp(-1.0, 1.0)
     return waveform
+
+
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_MINUTES = ("en punto", "y cinco", "y diez", "y cuarto", "y veinte", "y veinticinco", "y media",
+            "menos veinticinco", "menos veinte", "menos cuarto", "menos diez", "menos cinco")
+
+
+def spoken_dates_and_times() -> list[str]:
+    """Every sentence of a small grammar of things said aloud, in lower case without
+    punctuation: the 366 days of the year («el doce de marzo»; day 1 is «uno», as in
+    «el uno de enero») and the 144 clock times at five-minute steps («la una en punto»,
+    «las tres menos cuarto»): 510 sentences, in that order."""
+    days = [f"el {spanish_number(d)} de {m}" for m, n in zip(MONTHS_ES, _DAYS_IN_MONTH) for d in range(1, n + 1)]
+    times = [f"{'la una' if h == 1 else f'las {spanish_number(h)}'} {m}" for h in range(1, 13) for m in _MINUTES]
+    return days + times
