@@ -32,10 +32,11 @@ def test_output_lengths_equal_the_convolutions_frames(T):
 def test_an_utterance_gives_the_same_outputs_alone_and_padded_in_a_batch():
     model = small_model()
     torch.manual_seed(1)
-    long, short = torch.randn(41, 12), torch.randn(23, 12)
-    batch = torch.nn.utils.rnn.pad_sequence([long, short + 0], batch_first=True, padding_value=7.0)  # junk padding
-    lp, n, _ = model(batch, torch.tensor([41, 23]))
-    alone, m, _ = model(short[None], torch.tensor([23]))
+    # 21 frames: 11 after the first convolution, whose last output frame reads one frame past them
+    long, short = torch.randn(41, 12), torch.randn(21, 12)
+    batch = torch.nn.utils.rnn.pad_sequence([long, short], batch_first=True, padding_value=7.0)  # junk padding
+    lp, n, _ = model(batch, torch.tensor([41, 21]))
+    alone, m, _ = model(short[None], torch.tensor([21]))
     assert int(n[1]) == int(m[0]) == 6
     torch.testing.assert_close(lp[1, :6], alone[0], atol=1e-5, rtol=1e-5)
 
