@@ -305,6 +305,10 @@ def edition_job_problems(job: dict) -> list[str]:
         return False
 
     book = first(job_steps, builds_edition)
+    # the speech chapter synthesises its corpus with Debian's espeak-ng while the edition builds
+    espeak = first(job_steps, lambda step: bool(re.search(r"apt-get install\b[^\n]*\bespeak-ng\b", step.get("run", ""))))
+    if espeak is None or (book is not None and espeak > book):
+        problems.append("jobs.edition: install espeak-ng (apt-get) before building the edition")
     if book is None:
         problems.append("jobs.edition: run `make book-<lang>` with the matrix's lang passed through env: "
                         f"(make \"book-$EDITION\", EDITION: {LANG})")
@@ -621,6 +625,8 @@ BROKEN = [
      {"book": "jobs.checks: no step installs torch==2.13.0 from"}),
     ("torch-after-make-in-edition", move_step(TORCH, after=SETUP, job="edition"),
      {"book": "jobs.edition: torch's CPU build must be installed before the first make"}),
+    ("no-espeak-in-edition", drop_step("Install eSpeak NG", job="edition"),
+     {"book": "jobs.edition: install espeak-ng"}),
     ("no-torch-in-build", drop_step(TORCH, job="build"),
      {"book": "jobs.build: no step installs torch==2.13.0 from"}),
     ("torch-outside-venv",

