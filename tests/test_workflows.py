@@ -306,7 +306,8 @@ def edition_job_problems(job: dict) -> list[str]:
 
     book = first(job_steps, builds_edition)
     # the speech chapter synthesises its corpus with Debian's espeak-ng while the edition builds
-    espeak = first(job_steps, lambda step: bool(re.search(r"apt-get install\b[^\n]*\bespeak-ng\b", step.get("run", ""))))
+    installs_espeak = re.compile(r"apt-get install\b[^\n]*\bespeak-ng\b")
+    espeak = first(job_steps, lambda step: bool(installs_espeak.search(step.get("run", ""))))
     if espeak is None or (book is not None and espeak > book):
         problems.append("jobs.edition: install espeak-ng (apt-get) before building the edition")
     if book is None:
