@@ -341,3 +341,26 @@ def test_execution_report_gives_each_page_a_status(tmp_path, monkeypatch):
     assert pages["index"]["status"] == "failed" and pages["index"]["seconds"] is None
     assert pages["glosario"]["status"] == "no code"
     assert (tmp_path / "es" / "execution.json").exists()
+
+
+# a value glued as IPython's Markdown (a table) must be shown with {glue:md} and :format: myst;
+# {glue:} shows its text/plain as a paragraph, so the table's pipes reach the reader raw
+_MARKDOWN_GLUE = re.compile(r"""glue\(\s*["']([\w-]+)["']\s*,\s*Markdown\(""")
+_PLAIN_GLUE_DIRECTIVE = re.compile(r"^```\{glue(?::|:any)?\}\s+([\w-]+)\s*$", re.MULTILINE)
+
+
+def markdown_glued_with_plain_directive(text: str) -> list[str]:
+    """Names glued as ``Markdown(...)`` and shown with ``{glue:}`` / ``{glue}`` in one page."""
+    markdown = set(_MARKDOWN_GLUE.findall(text))
+    return sorted(name for name in _PLAIN_GLUE_DIRECTIVE.findall(text) if name in markdown)
+
+
+@pytest.mark.parametrize("page", sorted((ROOT / "book").glob("*/*.md")), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_glued_markdown_is_shown_as_markdown(page):
+    assert markdown_glued_with_plain_directive(page.read_text(encoding="utf-8")) == []
+
+
+def test_glued_markdown_check_catches_a_plain_directive():
+    page = 'glue("t", Markdown(markdown_table(h, rows)), display=False)\n\n```{glue:} t\n```\n\n```{glue:md} u\n```\n'
+    assert markdown_glued_with_plain_directive(page) == ["t"]
+    assert markdown_glued_with_plain_directive(page.replace("{glue:} t", "{glue:md} t")) == []
