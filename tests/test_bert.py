@@ -8,7 +8,7 @@ import pytest
 import torch
 from transformers import AutoModelForMaskedLM, BertConfig, BertForMaskedLM, BertForSequenceClassification
 
-from atencion.bert import BertClassifier, BertMaskedLM, bert_state_dict_from_hf, bert_state_dict_to_hf
+from atencion.bert import BertClassifier, BertMaskedLM, bert_state_dict_from_hf, bert_state_dict_to_hf, to_transformers
 
 SIZES = dict(d_model=32, num_heads=4, num_layers=2, d_ff=64, max_len=24)
 
@@ -128,3 +128,50 @@ def test_bad_inputs():
         model(torch.ones(1, 5, dtype=torch.long), token_type_ids=torch.zeros(1, 4, dtype=torch.long))
     with pytest.raises(ValueError, match="pad_id"):
         BertMaskedLM(60, pad_id=60, **SIZES)
+
+
+def test_to_transformers_gives_the_same_outputs():
+    ours, _ = ours_into_theirs()
+    theirs = to_transformers(ours)
+    assert not theirs.training and theirs.config.hidden_act == "gelu"
+    ids, types = batch()
+    real = ids != 0
+    out = theirs(input_ids=ids, attention_mask=real.long(), token_type_ids=types)
+    torch.testing.assert_close(out.logits[real], ours(ids, token_type_ids=types)[0][real], atol=1e-5, rtol=1e-5)
+    torch.manual_seed(1)
+    clf = BertClassifier(60, 3, **SIZES).eval()
+    with torch.no_grad():
+        for p in clf.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    torch.testing.assert_close(to_transformers(clf)(input_ids=ids, attention_mask=real.long()).logits, clf(ids)[0],
+                               atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="pool"):
+        to_transformers(BertClassifier(60, 3, pool="mean", **SIZES))
+    with pytest.raises(TypeError, match="model"):
+        to_transformers(torch.nn.Linear(2, 2))
+
+
+def test_fill_mask_pipeline_from_a_local_folder_agrees_with_the_books_model(tmp_path):
+    from transformers import AutoTokenizer, pipeline
+
+    from atencion.tokenization import to_transformers_tokenizer, train_bert_tokenizer
+
+    texts = ["la casa es grande", "el perro come pan", "la niña come pan", "el gato es negro",
+             "la casa es blanca", "el niño come fruta"] * 4
+    tok = train_bert_tokenizer(texts, 60)
+    torch.manual_seed(0)
+    ours = BertMaskedLM(tok.get_vocab_size(), **SIZES).eval()
+    with torch.no_grad():
+        for p in ours.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    to_transformers(ours).save_pretrained(tmp_path)
+    to_transformers_tokenizer(tok).save_pretrained(tmp_path)
+    assert AutoTokenizer.from_pretrained(tmp_path)("la casa")["input_ids"] == tok.encode("la casa").ids
+    fill = pipeline("fill-mask", model=str(tmp_path), tokenizer=str(tmp_path), top_k=5)
+    got = fill("el perro [MASK] pan")
+    ids = torch.tensor([tok.encode("el perro [MASK] pan").ids])
+    where = ids[0].tolist().index(4)
+    probs = ours(ids)[0][0, where].softmax(-1)
+    top = probs.topk(5)
+    assert [g["token"] for g in got] == top.indices.tolist()
+    torch.testing.assert_close(torch.tensor([g["score"] for g in got]), top.values, atol=1e-5, rtol=1e-4)

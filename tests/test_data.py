@@ -565,3 +565,38 @@ def test_mlm_corrupt_rejects_bad_input():
         mlm_corrupt(ids.float(), mask_id=4, vocab_size=10)
     with pytest.raises(ValueError, match="special_ids"):  # nothing left to draw a random id from
         mlm_corrupt(torch.tensor([[1, 2, 0]]), mask_id=4, vocab_size=5, special_ids=[0, 1, 2, 3])
+
+
+def test_padded_batches_cover_every_sequence_once_and_pad():
+    from atencion.data import padded_batches
+
+    seqs = [[5] * n for n in (3, 1, 4, 1, 5, 9, 2, 6, 5, 3)]
+    labels = list(range(10))
+    out = padded_batches(seqs, batch_size=3, labels=labels, generator=torch.Generator().manual_seed(0), bucket=2)
+    seen = []
+    for ids, lab in out:
+        assert ids.shape[0] == len(lab) <= 3
+        lengths = (ids != 0).sum(1)
+        assert lengths.max() == ids.shape[1]  # padded to the batch's longest only
+        assert all(lengths[b] == len(seqs[int(lab[b])]) for b in range(len(lab)))  # labels travel with their rows
+        seen += lab.tolist()
+    assert sorted(seen) == labels
+    plain = padded_batches(seqs, batch_size=4)
+    assert [ids.shape for (ids,) in plain] == [(4, 4), (4, 9), (2, 5)]  # in order without a generator
+    again = padded_batches(seqs, batch_size=3, labels=labels, generator=torch.Generator().manual_seed(0), bucket=2)
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(out, again))
+
+
+def test_padded_batches_bad_inputs():
+    from atencion.data import padded_batches
+
+    with pytest.raises(TypeError, match="seqs"):
+        padded_batches("abc", batch_size=2)
+    with pytest.raises(ValueError, match="seqs"):
+        padded_batches([[1], []], batch_size=2)
+    with pytest.raises(ValueError, match="labels"):
+        padded_batches([[1], [2]], batch_size=2, labels=[0])
+    with pytest.raises(ValueError, match="batch_size"):
+        padded_batches([[1]], batch_size=0)
+    with pytest.raises(TypeError, match="generator"):
+        padded_batches([[1]], batch_size=1, generator=0)

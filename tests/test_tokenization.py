@@ -84,3 +84,38 @@ def test_parallel_corpus_split_by_spanish_sentence():
         data.parallel_corpus("tsunkua", varieties="(ote)")
     with pytest.raises(ValueError, match="corpus"):
         data.parallel_corpus("nahuatl")
+
+
+def test_bert_tokenizer_specials_template_and_normalisation():
+    from atencion.tokenization import BERT_SPECIALS, train_bert_tokenizer
+
+    tok = train_bert_tokenizer(TEXTS, 80)
+    assert [tok.token_to_id(s) for s in BERT_SPECIALS] == [0, 1, 2, 3, 4]
+    enc = tok.encode("La CASA grande.")
+    assert enc.ids[0] == 2 and enc.ids[-1] == 3  # [CLS] … [SEP]
+    assert enc.ids == tok.encode("la casa grande .").ids  # lower-cased; punctuation split off
+    assert tok.encode(unicodedata.normalize("NFD", "zi'ñö")).ids == tok.encode("zi'ñö").ids  # NFC
+    assert 1 in tok.encode("xyzq €").ids  # unseen characters become [UNK]
+    pair = tok.encode("la casa", "el perro")
+    assert pair.ids.count(3) == 2 and pair.type_ids[-1] == 1 and pair.type_ids[0] == 0
+    cased = train_bert_tokenizer(TEXTS, 80, lowercase=False)
+    assert cased.encode("La").ids != cased.encode("la").ids
+    cut = train_bert_tokenizer(TEXTS, 80, max_len=5).encode("la casa grande el perro come")
+    assert len(cut.ids) == 5 and cut.ids[0] == 2 and cut.ids[-1] == 3
+
+
+def test_bert_tokenizer_bad_inputs():
+    from atencion.tokenization import to_transformers_tokenizer, train_bert_tokenizer
+
+    with pytest.raises(TypeError, match="texts"):
+        train_bert_tokenizer("la casa", 80)
+    with pytest.raises(ValueError, match="texts"):
+        train_bert_tokenizer([], 80)
+    with pytest.raises(ValueError, match="vocab_size"):
+        train_bert_tokenizer(TEXTS, 5)
+    with pytest.raises(ValueError, match="max_len"):
+        train_bert_tokenizer(TEXTS, 80, max_len=2)
+    with pytest.raises(ValueError, match="tokenizer"):
+        to_transformers_tokenizer(train_tokenizer(TEXTS, 60))  # the book's <pad> <bos> <eos> <unk>, not BERT's
+    with pytest.raises(TypeError, match="tokenizer"):
+        to_transformers_tokenizer("tok")

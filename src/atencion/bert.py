@@ -4,7 +4,8 @@ model head tied to the word embeddings.
 
 Its state dict converts to and from Hugging Face ``transformers``' ``BertForMaskedLM``
 (:func:`bert_state_dict_to_hf`, :func:`bert_state_dict_from_hf`), so the same weights give
-the same outputs in both, and a model trained here can be saved with ``save_pretrained``.
+the same outputs in both, and a model trained here becomes a ``transformers`` model with
+:func:`to_transformers`, ready for ``save_pretrained``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from ._checks import check_int, check_key_mask, check_tokens
 from ._hf import layers_from_hf
 from .transformer import EncoderBlock
 
-__all__ = ["BertEncoder", "BertMaskedLM", "BertClassifier", "bert_state_dict_to_hf", "bert_state_dict_from_hf"]
+__all__ = ["BertEncoder", "BertMaskedLM", "BertClassifier", "bert_state_dict_to_hf", "bert_state_dict_from_hf",
+           "to_transformers"]
 
 
 class BertEncoder(nn.Module):
@@ -169,3 +171,35 @@ def bert_state_dict_from_hf(state_dict: Mapping[str, Tensor]) -> dict[str, Tenso
     out |= layers_from_hf(sd, theirs="bert.encoder.layer.", ours="encoder.layers.",
                           qkv=("attention.self.query", "attention.self.key", "attention.self.value"), names=_LAYER)
     return out
+
+
+def to_transformers(model: BertMaskedLM | BertClassifier):
+    """A ``transformers`` model with ``model``'s configuration and weights, in eval mode:
+    ``BertForMaskedLM`` for a :class:`BertMaskedLM`, ``BertForSequenceClassification`` for a
+    :class:`BertClassifier` with ``pool="cls"`` (mean pooling has no ``transformers``
+    counterpart). Attention is the explicit ("eager") kind, so it can return its weights."""
+    if isinstance(model, BertClassifier) and model.pool != "cls":
+        raise ValueError("model: only pool='cls' has a transformers counterpart (BertForSequenceClassification)")
+    if not isinstance(model, (BertMaskedLM, BertClassifier)):
+        raise TypeError(f"model: expected a BertMaskedLM or a BertClassifier, got {type(model).__name__}")
+    from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassification
+
+    enc = model.encoder
+    layer = enc.layers[0] if len(enc.layers) else None
+    config = BertConfig(
+        vocab_size=enc.word_embeddings.num_embeddings, hidden_size=enc.word_embeddings.embedding_dim,
+        num_hidden_layers=len(enc.layers), num_attention_heads=layer.self_attn.num_heads if layer else 1,
+        intermediate_size=layer.linear1.out_features if layer else 1, hidden_act="gelu",
+        max_position_embeddings=enc.max_len, type_vocab_size=enc.token_type_embeddings.num_embeddings,
+        layer_norm_eps=enc.embed_norm.eps, pad_token_id=enc.pad_id, hidden_dropout_prob=enc.dropout.p,
+        attention_probs_dropout_prob=enc.dropout.p, attn_implementation="eager")
+    if isinstance(model, BertClassifier):
+        config.num_labels = model.classifier.out_features
+        theirs = BertForSequenceClassification(config)
+    else:
+        theirs = BertForMaskedLM(config)
+    missing, unexpected = theirs.load_state_dict(bert_state_dict_to_hf(model.state_dict()), strict=False)
+    left = [k for k in missing if "position_ids" not in k and "token_type_ids" not in k]
+    if left or unexpected:  # a guard: every weight must have found its place
+        raise RuntimeError(f"to_transformers: weights missing {left}, unexpected {unexpected}")
+    return theirs.eval()

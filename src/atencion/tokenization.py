@@ -10,6 +10,12 @@ seen in training becomes ``<unk>``: it does not stop the tokenizer.
 
 The special tokens come first, with the ids of :mod:`atencion.data`:
 ``<pad>`` = 0, ``<bos>`` = 1, ``<eos>`` = 2, ``<unk>`` = 3.
+
+:func:`train_bert_tokenizer` builds BERT's kind of tokenizer instead (Devlin et al., 2019):
+WordPiece with its own special tokens (:data:`BERT_SPECIALS`), ``[CLS] … [SEP]`` added
+around every text, and optionally lower-cased (as in BETO's ``uncased`` models);
+:func:`to_transformers_tokenizer` wraps it for ``transformers`` (``save_pretrained``,
+``AutoTokenizer``, ``pipeline("fill-mask")``).
 """
 
 from __future__ import annotations
@@ -24,15 +30,17 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from torch import Tensor
 
 from ._checks import check_bool, check_int, check_texts
 from .data import BOS, EOS, PAD, SPECIALS, UNK
 
-__all__ = ["train_tokenizer", "encode", "decode", "SUBWORD_MODELS"]
+__all__ = ["train_tokenizer", "encode", "decode", "SUBWORD_MODELS", "BERT_SPECIALS", "train_bert_tokenizer",
+           "to_transformers_tokenizer"]
 
 SUBWORD_MODELS = ("bpe", "unigram", "wordpiece")
+BERT_SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")  # ids 0, 1, 2, 3, 4
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int, *,
@@ -102,3 +110,52 @@ def decode(tokenizer: Tokenizer, ids: Tensor | Sequence[Sequence[int]]) -> list[
         row = row[:row.index(EOS)] if EOS in row else row
         texts.append(tokenizer.decode([i for i in row if i not in (PAD, BOS)], skip_special_tokens=False))
     return texts
+
+
+def train_bert_tokenizer(texts: Iterable[str], vocab_size: int, *, lowercase: bool = True, min_frequency: int = 2,
+                         max_len: int | None = None) -> Tokenizer:
+    """A WordPiece ``tokenizers.Tokenizer`` as BERT's: at most ``vocab_size`` entries learned
+    from ``texts``, :data:`BERT_SPECIALS` first (``[PAD]`` = 0 … ``[MASK]`` = 4), text
+    normalised to NFC (and lower-cased if ``lowercase``), words and punctuation split apart,
+    and ``[CLS] text [SEP]`` (``[CLS] a [SEP] b [SEP]`` for a pair, the second segment with
+    type id 1) on every encoding. With ``max_len``, encodings are cut to ``max_len`` ids,
+    ``[SEP]`` kept last."""
+    texts = check_texts(texts)
+    if not texts:
+        raise ValueError("texts: expected at least one text to learn from")
+    check_int(vocab_size, "vocab_size", minimum=len(BERT_SPECIALS) + 1)
+    check_bool(lowercase, "lowercase")
+    check_int(min_frequency, "min_frequency")
+    if max_len is not None:
+        check_int(max_len, "max_len", minimum=3)
+    pad, unk, cls, sep, _ = BERT_SPECIALS
+    tokenizer = Tokenizer(models.WordPiece(unk_token=unk))
+    steps = [normalizers.NFC()] + ([normalizers.Lowercase()] if lowercase else [])
+    tokenizer.normalizer = normalizers.Sequence(steps)
+    tokenizer.pre_tokenizer, tokenizer.decoder = pre_tokenizers.BertPreTokenizer(), decoders.WordPiece()
+    tokenizer.train_from_iterator(texts, trainers.WordPieceTrainer(
+        vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=list(BERT_SPECIALS), show_progress=False))
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single=f"{cls} $A {sep}", pair=f"{cls} $A {sep} $B:1 {sep}:1",
+        special_tokens=[(cls, BERT_SPECIALS.index(cls)), (sep, BERT_SPECIALS.index(sep))])
+    if max_len is not None:
+        tokenizer.enable_truncation(max_length=max_len)
+    return tokenizer
+
+
+def to_transformers_tokenizer(tokenizer: Tokenizer):
+    """``tokenizer`` (from :func:`train_bert_tokenizer`) as a ``transformers``
+    ``PreTrainedTokenizerFast`` that knows its special tokens, for ``save_pretrained``,
+    ``AutoTokenizer.from_pretrained`` and ``pipeline("fill-mask")``."""
+    if not isinstance(tokenizer, Tokenizer):
+        raise TypeError(f"tokenizer: expected a tokenizers.Tokenizer, got {type(tokenizer).__name__}")
+    vocab = tokenizer.get_vocab()
+    if any(vocab.get(token) != i for i, token in enumerate(BERT_SPECIALS)):
+        raise ValueError(f"tokenizer: expected BERT's special tokens {BERT_SPECIALS} at ids 0-4 "
+                         "(a tokenizer from train_bert_tokenizer)")
+    from transformers import PreTrainedTokenizerFast
+
+    pad, unk, cls, sep, mask = BERT_SPECIALS
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token=pad, unk_token=unk, cls_token=cls,
+                                   sep_token=sep, mask_token=mask, model_input_names=["input_ids", "token_type_ids",
+                                                                                     "attention_mask"])

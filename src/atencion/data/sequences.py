@@ -1,7 +1,7 @@
 """Generated sequence tasks and the helpers of sequence models' data: the offset copy
 (a task that needs positions, chapter 4), teacher forcing's shifted targets,
-windows of a token stream for language modelling, and BERT's masked-language-model
-corruption."""
+windows of a token stream for language modelling, BERT's masked-language-model
+corruption, and padded batches of sequences of similar lengths."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from torch import Tensor
 
 from .._checks import check_indices, check_int, check_probability, check_tokens, check_unit_interval
 
-__all__ = ["IGNORE", "shift_right", "offset_copy", "lm_windows", "mlm_corrupt"]
+__all__ = ["IGNORE", "shift_right", "offset_copy", "lm_windows", "mlm_corrupt", "padded_batches"]
 
 IGNORE = -100  # target id ignored by F.cross_entropy (its default ignore_index)
 
@@ -132,3 +132,49 @@ def mlm_corrupt(
     inputs = torch.where(masked, mask_id, torch.where(randomised, random_ids, ids))
     labels = torch.where(chosen, ids, IGNORE)
     return inputs, labels
+
+
+def padded_batches(
+    seqs: Sequence[Sequence[int]],
+    *,
+    batch_size: int,
+    labels: Sequence[int] | Tensor | None = None,
+    generator: torch.Generator | None = None,
+    bucket: int | None = None,
+    pad_id: int = 0,
+) -> list[tuple[Tensor, ...]]:
+    """``seqs`` (lists of ids) cut into batches of ``batch_size`` and padded with ``pad_id``:
+    ``[(ids (B, L_batch),), ...]``, or ``[(ids, labels (B,)), ...]`` with ``labels``. Every
+    sequence is in exactly one batch, in order, or shuffled by ``generator``. With
+    ``bucket = k``, each run of ``k * batch_size`` sequences is sorted by length before it
+    is cut (and the batches are shuffled again), so little of a batch is padding."""
+    if isinstance(seqs, (str, Tensor)) or not isinstance(seqs, Sequence):
+        raise TypeError(f"seqs: expected a list of lists of ids, got {type(seqs).__name__}")
+    if not seqs:
+        raise ValueError("seqs: expected at least one sequence")
+    if any(len(s) == 0 for s in seqs):
+        raise ValueError("seqs: expected non-empty sequences")
+    check_int(batch_size, "batch_size", minimum=1)
+    if bucket is not None:
+        check_int(bucket, "bucket", minimum=1)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator: expected a torch.Generator or None, got {type(generator).__name__}")
+    if labels is not None:
+        labels = torch.as_tensor(labels)
+        if labels.dim() != 1 or len(labels) != len(seqs):
+            raise ValueError(f"labels: expected one label per sequence ({len(seqs)}), got shape {tuple(labels.shape)}")
+    order = torch.randperm(len(seqs), generator=generator).tolist() if generator is not None else list(range(len(seqs)))
+    if bucket is not None:
+        run = bucket * batch_size
+        order = [i for k in range(0, len(order), run) for i in sorted(order[k:k + run], key=lambda i: len(seqs[i]))]
+    cuts = list(range(0, len(order), batch_size))
+    if bucket is not None and generator is not None:
+        cuts = [cuts[i] for i in torch.randperm(len(cuts), generator=generator).tolist()]
+    out = []
+    for start in cuts:
+        rows = order[start:start + batch_size]
+        ids = torch.full((len(rows), max(len(seqs[i]) for i in rows)), pad_id, dtype=torch.long)  # (B, L_batch)
+        for b, i in enumerate(rows):
+            ids[b, :len(seqs[i])] = torch.as_tensor(seqs[i], dtype=torch.long)
+        out.append((ids,) if labels is None else (ids, labels[rows]))
+    return out
