@@ -175,3 +175,12 @@ def test_fill_mask_pipeline_from_a_local_folder_agrees_with_the_books_model(tmp_
     top = probs.topk(5)
     assert [g["token"] for g in got] == top.indices.tolist()
     torch.testing.assert_close(torch.tensor([g["score"] for g in got]), top.values, atol=1e-5, rtol=1e-4)
+
+
+def test_head_on_chosen_positions_equals_the_full_logits():
+    ours, _ = ours_into_theirs()
+    ids, _ = batch()
+    chosen = torch.zeros_like(ids, dtype=torch.bool)
+    chosen[0, 2] = chosen[1, 5] = chosen[2, 0] = True
+    hidden, _ = ours.encoder(ids)
+    torch.testing.assert_close(ours.head(hidden[chosen]), ours(ids)[0][chosen])

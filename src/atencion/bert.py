@@ -88,10 +88,15 @@ class BertMaskedLM(nn.Module):
         self.transform_norm = nn.LayerNorm(d, eps=self.encoder.embed_norm.eps)
         self.bias = nn.Parameter(torch.zeros(vocab_size))
 
+    def head(self, hidden: Tensor) -> Tensor:
+        """The masked-language-model head alone: states ``(..., d_model)`` -> logits
+        ``(..., V)``; pre-training can apply it to the chosen positions only."""
+        h = self.transform_norm(F.gelu(self.transform(hidden)))
+        return F.linear(h, self.encoder.word_embeddings.weight, self.bias)
+
     def forward(self, ids: Tensor, **kwargs) -> tuple[Tensor, list[Tensor | None]]:
         h, weights = self.encoder(ids, **kwargs)
-        h = self.transform_norm(F.gelu(self.transform(h)))
-        return F.linear(h, self.encoder.word_embeddings.weight, self.bias), weights
+        return self.head(h), weights
 
 
 class BertClassifier(nn.Module):

@@ -76,7 +76,23 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, *,
     else:  # spaces kept in the tokens as ▁, so decoding restores them
         tokenizer.pre_tokenizer, tokenizer.decoder = pre_tokenizers.Metaspace(), decoders.Metaspace()
     tokenizer.train_from_iterator(texts, trainer)
+    if model == "wordpiece":
+        _renumber_wordpiece(tokenizer, SPECIALS, unk)
     return tokenizer
+
+
+def _renumber_wordpiece(tokenizer: Tokenizer, specials: Sequence[str], unk: str) -> None:
+    """Give a trained WordPiece vocabulary a canonical numbering, in place.
+
+    The trainer learns the same pieces in every process but numbers them in an order that varies from one
+    process to the next (hash-map iteration), so a model's embedding rows would differ between runs.
+    WordPiece only looks pieces up, so renumbering changes no tokenization: the special tokens first, then
+    shorter pieces first, alphabetically. (Where two merges tie at the very end of training, which of them
+    makes the vocabulary can still vary; on the book's corpora it does not.)
+    """
+    pieces = sorted((t for t in tokenizer.get_vocab() if t not in specials),
+                    key=lambda t: (len(t.removeprefix("##")), t))
+    tokenizer.model = models.WordPiece({t: i for i, t in enumerate([*specials, *pieces])}, unk_token=unk)
 
 
 def encode(tokenizer: Tokenizer, texts: Iterable[str], *, bos: bool = False, eos: bool = False,
@@ -135,6 +151,7 @@ def train_bert_tokenizer(texts: Iterable[str], vocab_size: int, *, lowercase: bo
     tokenizer.pre_tokenizer, tokenizer.decoder = pre_tokenizers.BertPreTokenizer(), decoders.WordPiece()
     tokenizer.train_from_iterator(texts, trainers.WordPieceTrainer(
         vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=list(BERT_SPECIALS), show_progress=False))
+    _renumber_wordpiece(tokenizer, BERT_SPECIALS, unk)
     tokenizer.post_processor = processors.TemplateProcessing(
         single=f"{cls} $A {sep}", pair=f"{cls} $A {sep} $B:1 {sep}:1",
         special_tokens=[(cls, BERT_SPECIALS.index(cls)), (sep, BERT_SPECIALS.index(sep))])
