@@ -29,7 +29,9 @@ from __future__ import annotations
 import html
 import re
 import shutil
+import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -145,6 +147,46 @@ def html_page_context(app: Sphinx, pagename: str, templatename: str, context: di
                 "</div>"
             )
             context["body"] = notice + context["body"]
+
+
+MONTHS = {"es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
+                  "octubre", "noviembre", "diciembre"],
+          "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+                 "October", "November", "December"]}
+
+
+def format_date(date: datetime, lang: str) -> str:
+    """A date as each edition writes it: «3 de diciembre de 2026», "3 December 2026"."""
+    month = MONTHS[lang][date.month - 1]
+    return f"{date.day} de {month} de {date.year}" if lang == "es" else f"{date.day} {month} {date.year}"
+
+
+def git_dates(folder: Path) -> dict[str, datetime]:
+    """The date of the last commit that changed each file under ``folder`` (paths relative to it,
+    without the suffix): one ``git log`` for the whole edition. Empty outside a git checkout, and
+    a shallow clone dates every file by its one commit (the workflow checks out the whole history)."""
+    try:
+        out = subprocess.run(["git", "log", "--format=%x00%cI", "--name-only", "--relative", "--", "."],
+                             cwd=folder, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    dates: dict[str, datetime] = {}
+    for commit in out.split("\x00")[1:]:
+        stamp, *files = commit.strip().splitlines()
+        for name in files:
+            if name.strip():
+                dates.setdefault(str(Path(name.strip()).with_suffix("")), datetime.fromisoformat(stamp))
+    return dates
+
+
+def add_last_updated(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    """"Last updated" at the foot of each page: the date of the last commit that changed the page's
+    own source, in the page's language (the theme's footer shows ``last_updated``)."""
+    if not hasattr(app, "_bilingual_dates"):
+        app._bilingual_dates = git_dates(Path(app.srcdir))
+    date = app._bilingual_dates.get(pagename)
+    if date is not None and pagename in app.env.found_docs:
+        context["last_updated"] = format_date(date, app.config.bilingual_language)
 
 
 OG_LOCALE = {"es": "es_ES", "en": "en_US"}
@@ -423,5 +465,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", mathjax_only_with_math, priority=600)
     app.connect("html-page-context", add_search_results_script)
     app.connect("html-page-context", translate_body)
+    app.connect("html-page-context", add_last_updated)
     app.connect("builder-inited", add_spanish_scripts)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

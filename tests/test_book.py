@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import re
 import shutil
 import sys
@@ -240,6 +242,40 @@ def test_stale_notice_is_shown_on_stale_english_pages(monkeypatch):
     assert es["lang_switch_url"] == "../en/index.html"
     assert 'hreflang="en" href="../en/index.html"' in es["metatags"]
     assert 'hreflang="es" href="../es/index.html"' in es["metatags"]
+
+
+def test_last_updated_is_the_sources_last_commit_in_the_pages_language(tmp_path):
+    """add_last_updated dates a page by the last commit that changed its own source file, written
+    as its edition writes dates; a page with no commit gets no date."""
+    import subprocess
+
+    import bilingual
+
+    def git(*args: str, date: str = "") -> None:
+        env = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date} if date else {}
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True,
+                       env={**os.environ, "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@b",
+                            "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@b", **env})
+
+    git("init", "-q")
+    (tmp_path / "uno.md").write_text("1")
+    (tmp_path / "dos.md").write_text("2")
+    git("add", ".")
+    git("commit", "-qm", "first", date="2025-03-09T10:00:00+00:00")
+    (tmp_path / "dos.md").write_text("2, changed")
+    git("commit", "-qam", "second", date="2026-12-01T10:00:00+00:00")
+    (tmp_path / "tres.md").write_text("3, never committed")
+
+    def shown(lang: str, page: str) -> str | None:
+        app = SimpleNamespace(srcdir=str(tmp_path), config=SimpleNamespace(bilingual_language=lang),
+                              env=SimpleNamespace(found_docs={"uno", "dos", "tres"}))
+        context: dict = {}
+        bilingual.add_last_updated(app, page, "page.html", context, None)
+        return context.get("last_updated")
+
+    assert shown("es", "uno") == "9 de marzo de 2025" and shown("en", "uno") == "9 March 2025"
+    assert shown("es", "dos") == "1 de diciembre de 2026"
+    assert shown("es", "tres") is None
 
 
 def test_execution_cache_is_cleared_when_the_library_changes(tmp_path, monkeypatch):

@@ -249,6 +249,8 @@ def book_problems(text: str) -> list[str]:
     problems += checks_job_problems(jobs.get("checks") or {})
     problems += edition_job_problems(jobs.get("edition") or {})
     problems += build_job_problems(jobs.get("build") or {})
+    for job_id in ("edition", "build"):
+        problems += whole_history_problems(job_id, jobs.get(job_id) or {})
 
     pages = [(job_id, step) for job_id, _, step in steps(workflow) if step_uses(step, "actions/upload-pages-artifact")]
     if len(pages) != 1 or pages[0][0] != "build":
@@ -279,6 +281,15 @@ def checks_job_problems(job: dict) -> list[str]:
     if job.get("needs"):
         problems.append("jobs.checks: runs in parallel with the editions (no needs:)")
     return problems
+
+
+def whole_history_problems(job_id: str, job: dict) -> list[str]:
+    """A job that builds or tests pages checks out the whole history (fetch-depth: 0): each
+    page's "last updated" is the date of its own last commit, which a shallow clone does not have."""
+    checkouts = [step for step in job.get("steps") or [] if step_uses(step, "actions/checkout")]
+    if not checkouts or any(str((step.get("with") or {}).get("fetch-depth")) != "0" for step in checkouts):
+        return [f"jobs.{job_id}: actions/checkout with fetch-depth: 0 (the pages' last-updated dates)"]
+    return []
 
 
 def edition_job_problems(job: dict) -> list[str]:
@@ -628,6 +639,10 @@ BROKEN = [
      {"book": "jobs.edition: torch's CPU build must be installed before the first make"}),
     ("no-espeak-in-edition", drop_step("Install eSpeak NG", job="edition"),
      {"book": "jobs.edition: install espeak-ng"}),
+    ("shallow-edition-checkout", replace("          fetch-depth: 0\n", "", after=MATRIX),
+     {"book": "jobs.edition: actions/checkout with fetch-depth: 0"}),
+    ("shallow-build-checkout", replace("          fetch-depth: 0\n", "", after=IN_BUILD),
+     {"book": "jobs.build: actions/checkout with fetch-depth: 0"}),
     ("no-torch-in-build", drop_step(TORCH, job="build"),
      {"book": "jobs.build: no step installs torch==2.13.0 from"}),
     ("torch-outside-venv",

@@ -124,3 +124,45 @@ def test_sitemap_lists_every_page_with_its_twin(site_dir, pages):
                 problems.append(f"  {loc}: hreflang={lang} {alternates.get(lang)!r} (expected {twin!r})")
     if problems:
         pytest.fail("sitemap.xml:\n" + "\n".join(problems), pytrace=False)
+
+
+# "Last updated" in each edition's words (the Spanish line comes from _ext/locale, the English one
+# from the theme), with the date as each edition writes it.
+LAST_UPDATED = {"es": "Última actualización: {}.", "en": "Last updated on {}."}
+MONTHS = {"es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+          "en": "January February March April May June July August September October November December"}
+
+
+def _written(date: str, lang: str) -> str:
+    year, month, day = (int(part) for part in date[:10].split("-"))
+    name = MONTHS[lang].split()[month - 1]
+    return f"{day} de {name} de {year}" if lang == "es" else f"{day} {name} {year}"
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_every_page_says_when_its_source_last_changed(lang, pages, site_dir):
+    """Each page built from a committed source shows at its foot, in its language, the date of the
+    last commit that changed that source (not of the build, nor of the other edition's page)."""
+    import html as html_lib
+    import subprocess
+
+    problems, checked = [], 0
+    for name in pages[lang]:
+        source = REPO / "book" / lang / name.replace(".html", ".md")
+        if not source.exists():
+            continue  # generated pages (search, index of terms)
+        date = subprocess.run(["git", "log", "-1", "--format=%cI", "--", str(source)], cwd=REPO,
+                              capture_output=True, text=True, check=True).stdout.strip()
+        if not date:
+            continue  # not committed yet
+        checked += 1
+        expected = LAST_UPDATED[lang].format(_written(date, lang))
+        found = re.findall(r'<p class="last-updated">(.*?)</p>', (site_dir / lang / name).read_text(encoding="utf-8"),
+                           flags=re.S)
+        shown = [" ".join(html_lib.unescape(re.sub(r"<[^>]+>", "", text)).split()) for text in found]
+        if shown != [expected]:
+            problems.append(f"  {lang}/{name}: {shown} (expected [{expected!r}])")
+    if checked < 15:
+        problems.append(f"  only {checked} pages have a committed source: is this a git checkout?")
+    if problems:
+        pytest.fail("last updated:\n" + "\n".join(problems), pytrace=False)
