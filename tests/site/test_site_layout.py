@@ -137,3 +137,19 @@ def test_no_horizontal_scroll_on_a_phone(lang, pages, make_context, server):
             problems.extend(f"      {item}" for item in found["wide"])
     if problems:
         pytest.fail("pages that scroll sideways on a phone:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_previous_and_next_links_are_not_cut_off_on_a_phone(lang, pages, make_context, server):
+    """At 390 px, the titles of the previous/next links at a page's foot fit in their links (the
+    links hide what overflows, so a long title on one side used to cut the other off)."""
+    page = make_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    problems = []
+    for name in pages[lang]:
+        page.goto(f"{server}/{lang}/{name}", wait_until="load")
+        cut = page.evaluate("""() => [...document.querySelectorAll('.prev-next-area a')]
+            .filter((a) => a.scrollWidth > a.clientWidth + 1 || a.getBoundingClientRect().right > innerWidth + 1)
+            .map((a) => a.textContent.trim().replace(/\\s+/g, ' ').slice(0, 60))""")
+        problems.extend(f"  {lang}/{name}: {text!r}" for text in cut)
+    if problems:
+        pytest.fail("previous/next links cut off on a phone:\n" + "\n".join(problems), pytrace=False)
