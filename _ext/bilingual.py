@@ -53,6 +53,7 @@ import bibtex_es  # noqa: E402  (the Spanish edition's citation and bibliography
 
 LANGUAGES = {"es": "Español", "en": "English"}
 SWITCH_TITLE = {"es": "Read this page in English", "en": "Leer esta página en español"}
+EXECUTION_STATUS_LABEL = {"es": "Estado de la ejecución de cada página", "en": "Execution status of every page"}
 MATHJAX_SOURCE = ROOT / "node_modules" / "mathjax" / "es5"
 MATHJAX_PARTS = ["tex-chtml-full.js", "output/chtml/fonts/woff-v2", "input/tex/extensions", "ui", "a11y"]
 STALE_NOTICE = {
@@ -110,6 +111,12 @@ def config_inited(app: Sphinx, config: Any) -> None:
     if "lang-switch.html" not in items:
         items.append("lang-switch.html")
     options["article_header_end"] = items
+    # The foot of every page links to the execution status page (status.py).
+    footer = list(options.get("footer_content_items",
+                              ["author.html", "copyright.html", "last-updated.html", "extra-footer.html"]))
+    if "execution-status-link.html" not in footer:
+        footer.append("execution-status-link.html")
+    options["footer_content_items"] = footer
     config.html_theme_options = options
 
 
@@ -130,6 +137,7 @@ def html_page_context(app: Sphinx, pagename: str, templatename: str, context: di
     context["lang_switch_code"] = other
     context["lang_switch_label"] = LANGUAGES[other]
     context["lang_switch_title"] = SWITCH_TITLE[lang]
+    context["execution_status_label"] = EXECUTION_STATUS_LABEL[lang]
     alternates = [
         f'<link rel="alternate" hreflang="{lang}" href="{html.escape(own_url)}" />',
         f'<link rel="alternate" hreflang="{other}" href="{html.escape(other_url)}" />',
@@ -455,6 +463,7 @@ class VerbatimText(SphinxTransform):
 def setup(app: Sphinx) -> dict[str, Any]:
     _add_inline_js_once()
     bibtex_es.register()
+    app.setup_extension("status")  # the execution status page (status.py)
     app.add_search_language(SpanishSearch)
     app.add_transform(VerbatimText)
     app.add_config_value("bilingual_language", "es", "env")
