@@ -12,7 +12,7 @@ PY     := $(BIN)/python
 PORT   ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: all book book-es book-en test unit site-test lint stale parity glue-parity serve bench lock clean distclean help
+.PHONY: all book book-es book-en test unit site-test notebooks lint stale parity glue-parity serve bench lock clean distclean help
 all: book
 
 help:
@@ -48,6 +48,13 @@ site-test: setup
 	CHROMIUM="$(CHROMIUM)" $(PY) -m pytest -m site -q
 
 test: lint parity unit book site-test
+
+# After `make book`, not part of `make test` (about as long as a build): every page's downloadable
+# notebook, in both editions, run in a new environment without atencion, which its install cell
+# installs from this checkout at the commit it names; its glued values must equal the page's.
+# (make test runs one chapter this way.)
+notebooks: setup
+	ATENCION_NOTEBOOKS=all $(PY) -m pytest -m site -q tests/site/test_site_notebooks.py -k clean_environment
 
 # ruff (pinned in requirements/constraints.txt, configured in pyproject.toml) over the
 # library, tests, tools, extensions, benchmarks and every code cell of both editions.

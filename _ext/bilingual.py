@@ -464,6 +464,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     _add_inline_js_once()
     bibtex_es.register()
     app.setup_extension("status")  # the execution status page (status.py)
+    app.setup_extension("notebooks")  # executed notebooks to download, Colab and Binder (notebooks.py)
     app.add_search_language(SpanishSearch)
     app.add_transform(VerbatimText)
     app.add_config_value("bilingual_language", "es", "env")

@@ -7,7 +7,8 @@ Three independent checks, all offline:
 * zizmor (PyPI, a test dependency): security audits (template injection, unpinned
   actions, excessive permissions, dangerous triggers, persisted credentials, ...);
 * structural checks below (PyYAML): every action pinned to the commit SHA in ``PINS``,
-  read-only token except where Pages is deployed, no ``${{ }}`` inside run scripts, and
+  read-only token except where Pages is deployed and where the notebooks branch is pushed
+  (a job that checks out no code), no ``${{ }}`` inside run scripts, and
   the shape of book.yml: the checks and the two editions (a matrix) as parallel jobs,
   then one job that assembles ``_build/html`` from the editions' artifacts and runs the
   site tests; torch's CPU build installed before ``make`` in every job; one execution
@@ -56,6 +57,7 @@ PINS = {
 }
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 PAGES_WRITE = {"pages": "write", "id-token": "write"}
+CONTENTS_WRITE = {"contents": "write"}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -131,13 +133,25 @@ def permission_problems(text: str) -> list[str]:
         if permissions is None:
             continue
         deploys = any(action_name(step.get("uses", "")) == "actions/deploy-pages" for step in job.get("steps") or [])
+        pushes = pushes_notebooks(job)
         if not isinstance(permissions, dict):
             problems.append(f"jobs.{job_id}: permissions {permissions!r} (list each scope instead)")
         elif deploys and permissions != PAGES_WRITE:
             problems.append(f"jobs.{job_id}: a deploy job needs exactly {PAGES_WRITE}, not {permissions}")
-        elif not deploys and any(value != "read" for value in permissions.values()):
-            problems.append(f"jobs.{job_id}: only the Pages deploy job may write, not {permissions}")
+        elif pushes and permissions != CONTENTS_WRITE:
+            problems.append(f"jobs.{job_id}: the notebooks job needs exactly {CONTENTS_WRITE}, not {permissions}")
+        elif pushes and (any(step_uses(step, "actions/checkout") for step in job.get("steps") or [])
+                         or any(make_targets(step.get("run", "")) for step in job.get("steps") or [])):
+            problems.append(f"jobs.{job_id}: a job that can push must not check out or run the repository's code")
+        elif not deploys and not pushes and any(value != "read" for value in permissions.values()):
+            problems.append(f"jobs.{job_id}: only the Pages deploy job and the notebooks job may write, "
+                            f"not {permissions}")
     return problems
+
+
+def pushes_notebooks(job: dict) -> bool:
+    """The job pushes to the notebooks branch (the only push the workflow makes)."""
+    return any("refs/heads/notebooks" in str(step.get("run", "")) for step in job.get("steps") or [])
 
 
 def trigger_problems(text: str) -> list[str]:
@@ -269,6 +283,39 @@ def book_problems(text: str) -> list[str]:
     deploy_steps = deploy.get("steps") or []
     if not any(step_uses(s, "actions/deploy-pages") and s.get("id") == "deployment" for s in deploy_steps):
         problems.append("deploy: an actions/deploy-pages step with id: deployment")
+    problems += notebooks_job_problems(jobs)
+    return problems
+
+
+def notebooks_job_problems(jobs: dict) -> list[str]:
+    """The build job uploads _build/notebooks (main only, after the site tests); the notebooks job,
+    after build and on main only, downloads it and force-pushes it as the branch notebooks."""
+    problems = []
+    build_steps = (jobs.get("build") or {}).get("steps") or []
+    runs = [step.get("run", "") for step in build_steps]
+    site_test = next((i for i, run in enumerate(runs) if "site-test" in make_targets(run)), None)
+    upload = first(build_steps, lambda step: step_uses(step, "actions/upload-artifact")
+                   and normal((step.get("with") or {}).get("name")) == "notebooks")
+    if upload is None or normal((build_steps[upload].get("with") or {}).get("path")) != "_build/notebooks":
+        problems.append("jobs.build: upload _build/notebooks as the artifact notebooks")
+    elif "refs/heads/main" not in str(build_steps[upload].get("if")) or (site_test is not None and upload < site_test):
+        problems.append("jobs.build: upload the notebooks only on main, after the site tests")
+    job = jobs.get("notebooks")
+    if job is None:
+        return problems + ["jobs.notebooks: the job is missing"]
+    needs = job.get("needs")
+    if needs != "build" and needs != ["build"]:
+        problems.append("jobs.notebooks: needs: build")
+    if "refs/heads/main" not in str(job.get("if")) or "push" not in str(job.get("if")):
+        problems.append("jobs.notebooks: only on push to main")
+    job_steps = job.get("steps") or []
+    download = first(job_steps, lambda step: step_uses(step, "actions/download-artifact")
+                     and normal((step.get("with") or {}).get("name")) == "notebooks")
+    push = first(job_steps, lambda step: "push --force" in step.get("run", "")
+                 and "HEAD:refs/heads/notebooks" in step.get("run", ""))
+    if download is None or push is None or push < download:
+        problems.append("jobs.notebooks: download the artifact notebooks, then push it with --force to "
+                        "refs/heads/notebooks")
     return problems
 
 
@@ -617,7 +664,7 @@ BROKEN = [
     ("build-job-writes-pages",
      replace("    timeout-minutes: 20\n",
              "    timeout-minutes: 20\n    permissions:\n      contents: read\n      pages: write\n", after=IN_BUILD),
-     {"permissions": "only the Pages deploy job may write"}),
+     {"permissions": "only the Pages deploy job and the notebooks job may write"}),
     ("pull-request-target", replace("  pull_request:\n", "  pull_request_target:\n"),
      {"zizmor": "dangerous-triggers", "triggers": "pull_request_target"}),
     # --- book.yml: triggers and concurrency
@@ -722,6 +769,25 @@ BROKEN = [
              "        with:\n          path: _build/${{ matrix.lang }}/_build/html\n\n"
              "      - name: Upload the execution reports of failing cells\n"),
      {"book": "exactly one actions/upload-pages-artifact step, in the build job"}),
+    # --- the notebooks branch
+    ("notebooks-on-pull-requests", replace(f"    {ON_MAIN}", "", after="  notebooks:"),
+     {"book": "jobs.notebooks: only on push to main"}),
+    ("notebooks-job-checks-out",
+     replace("      - name: Download the notebooks\n",
+             f"      - name: Check out\n        uses: actions/checkout@{SHA['actions/checkout']} # v7.0.1\n"
+             "        with:\n          persist-credentials: false\n\n      - name: Download the notebooks\n"),
+     {"permissions": "a job that can push must not check out or run the repository's code"}),
+    ("notebooks-job-writes-pages", replace("      contents: write # to push", "      pages: write # to push"),
+     {"permissions": "the notebooks job needs exactly {'contents': 'write'}"}),
+    ("another-job-writes-contents",
+     replace("    timeout-minutes: 20\n",
+             "    timeout-minutes: 20\n    permissions:\n      contents: write\n", after=IN_BUILD),
+     {"permissions": "only the Pages deploy job and the notebooks job may write"}),
+    ("notebooks-artifact-on-pull-requests",
+     replace(f"        {ON_MAIN}", "", after="Upload the notebooks for Colab and Binder"),
+     {"book": "jobs.build: upload the notebooks only on main, after the site tests"}),
+    ("notebooks-not-pushed", replace("HEAD:refs/heads/notebooks", "HEAD:refs/heads/main"),
+     {"book": "jobs.notebooks: download the artifact notebooks, then push it"}),
     # --- the deploy job
     ("needs-typo", replace("needs: build", "needs: biuld"),
      {"actionlint": 'needs job "biuld" which does not exist', "book": "deploy: needs: build"}),

@@ -161,9 +161,62 @@ def sitemap(site: Path, base: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+# What the notebooks branch holds besides the notebooks: Binder builds its environment from these
+# files (repo2docker); Colab ignores them and keeps its own packages.
+BINDER_PACKAGES = ["torch", "numpy", "matplotlib", "tqdm", "scikit-learn", "networkx", "elotl", "tokenizers",
+                   "sacrebleu", "myst-nb"]
+NOTEBOOKS_README = """# Executed notebooks of «Mecanismos de atención» / «Attention Mechanisms»
+
+This branch is written by the book's workflow at every build of `main`: do not edit it.
+`es/` and `en/` hold each chapter's executed notebook, as the site offers it for download;
+its first cell installs the `atencion` library at the commit that built it ({commit}).
+
+- Colab: https://colab.research.google.com/github/{org_repo}/blob/notebooks/es/01-atencion-recurrente.ipynb
+- Binder: https://mybinder.org/v2/gh/{org_repo}/notebooks?labpath=es/01-atencion-recurrente.ipynb
+"""
+
+
+def pins(names: list[str], constraints: Path = ROOT / "requirements" / "constraints.txt") -> list[str]:
+    """``name==version`` of each distribution, as requirements/constraints.txt pins it."""
+    pinned = {}
+    for line in constraints.read_text(encoding="utf-8").splitlines():
+        name, _, version = line.split("#")[0].strip().partition("==")
+        if version:
+            pinned[name.strip().lower()] = version.strip()
+    missing = [name for name in names if name.lower() not in pinned]
+    if missing:
+        raise ValueError(f"requirements/constraints.txt pins no version of {missing}")
+    return [f"{name}=={pinned[name.lower()]}" for name in names]
+
+
+def notebooks_branch(site: Path, target: Path, commit: str) -> None:
+    """The tree of the ``notebooks`` branch (Colab and Binder open it): each edition's executed
+    notebooks (``site/<lang>/_notebooks``) in ``<lang>/``, and Binder's environment: Python 3.11,
+    the pinned dependencies with PyTorch's CPU build, and eSpeak NG."""
+    import yaml
+
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for lang in CONFIG:
+        if (site / lang / "_notebooks").is_dir():
+            shutil.copytree(site / lang / "_notebooks", target / lang)
+    (target / "requirements.txt").write_text(
+        "# Binder's environment for these notebooks (written by tools/build.py from requirements/constraints.txt).\n"
+        "# PyTorch's CPU build: PyPI's Linux wheels of torch carry CUDA (several GB).\n"
+        "--index-url https://download.pytorch.org/whl/cpu\n--extra-index-url https://pypi.org/simple\n"
+        + "\n".join(pins(BINDER_PACKAGES)) + "\n", encoding="utf-8")
+    (target / "runtime.txt").write_text("python-3.11\n", encoding="utf-8")  # atencion requires Python 3.11
+    (target / "apt.txt").write_text("espeak-ng\n", encoding="utf-8")  # the speech chapter's synthesiser
+    url = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]["url"]
+    org_repo = url.rstrip("/").removeprefix("https://github.com/")
+    (target / "README.md").write_text(NOTEBOOKS_README.format(commit=commit, org_repo=org_repo), encoding="utf-8")
+
+
 def assemble(langs: list[str], build: Path = BUILD, site: Path = SITE) -> None:
     """Put the editions built under ``build/<lang>`` into ``site/<lang>``, with the landing
-    pages (tools/landing), the favicon, robots.txt and a sitemap of both editions."""
+    pages (tools/landing), the favicon, robots.txt and a sitemap of both editions; and the
+    tree of the ``notebooks`` branch into ``build/notebooks``."""
     site.mkdir(parents=True, exist_ok=True)
     for lang in langs:
         target = site / lang
@@ -177,6 +230,8 @@ def assemble(langs: list[str], build: Path = BUILD, site: Path = SITE) -> None:
     (site / "sitemap.xml").write_text(sitemap(site, base), encoding="utf-8")
     (site / "robots.txt").write_text(f"User-agent: *\nAllow: /\n\nSitemap: {base}sitemap.xml\n", encoding="utf-8")
     (site / ".nojekyll").touch()
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    notebooks_branch(site, build / "notebooks", head)
 
 
 def main() -> None:
