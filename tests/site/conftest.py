@@ -39,6 +39,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# TeX commands as a page's source writes them: outside math (a link's text, a PDF's text),
+# MathJax leaves them as typed. Code writes them with a doubled backslash ("$\\mathbf{v}$").
+RAW_TEX = re.compile(
+    r"(?<!\\)\\(?:sqrt|frac|math[a-z]+|boldsymbol|operatorname|sum|prod|alpha|beta|delta|varepsilon|epsilon|"
+    r"theta|lambda|sigma|mu|left|right|begin|end|cdot|ldots|dots|times|top|infty|partial|nabla|hat|tilde)(?![a-zA-Z])")
 # How long a page may take to load and MathJax to typeset it (ms).
 NAVIGATION_TIMEOUT_MS = 30_000
 MATHJAX_TIMEOUT_MS = 20_000

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from conftest import RAW_TEX
 
 pytestmark = pytest.mark.site
 
@@ -153,3 +155,16 @@ def test_images_alt_text_is_not_the_file_name(site_dir, html_tree):
     ]
     if problems:
         pytest.fail("images without a real alt text:\n" + "\n".join(problems), pytrace=False)
+
+
+def test_cross_reference_texts_have_no_raw_tex(site_dir):
+    """A reference takes its text from the title it points to; a title with math then showed its TeX
+    (``¿Por qué dividir entre \\sqrt{d_k}?``) in every link to it, where MathJax does not typeset."""
+    problems = []
+    for page in site_pages(site_dir):
+        text = page.read_text(encoding="utf-8")
+        for reference in re.findall(r'<span class="std std-(?:ref|numref)">(.*?)</span>', text, flags=re.S):
+            if RAW_TEX.search(reference):
+                problems.append(f"  {page.relative_to(site_dir)}: {reference!r}")
+    if problems:
+        pytest.fail("references with raw TeX:\n" + "\n".join(sorted(set(problems))), pytrace=False)
