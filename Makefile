@@ -1,6 +1,6 @@
 # «Mecanismos de atención» / «Attention Mechanisms»
 #   make book    build the whole site (both editions, every cell executed) into _build/html
-#   make test    unit tests, the strict build of both editions, then the site tests in a browser
+#   make test    unit tests, the strict build of both editions and their PDFs, then the site tests in a browser
 #   make serve   live preview while writing (rebuilds the edition you edit, serves on :8000)
 # Everything installs itself on first use: a virtual environment in .venv (pinned by
 # requirements/constraints.txt) and the node tools in node_modules (pinned by package-lock.json).
@@ -12,7 +12,7 @@ PY     := $(BIN)/python
 PORT   ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: all book book-es book-en test unit site-test notebooks lint stale parity glue-parity serve bench lock clean distclean help
+.PHONY: all book book-es book-en pdf pdf-es pdf-en test unit site-test notebooks lint stale parity glue-parity serve bench lock clean distclean help
 all: book
 
 help:
@@ -40,6 +40,17 @@ book-es: setup
 book-en: setup
 	$(PY) tools/build.py --lang en
 
+# After `make book` (it reuses the execution cache): the whole book as one PDF per edition, printed
+# by Chromium from a single-page build, into each edition's folder (tools/pdf.py; about 2 minutes).
+pdf: setup
+	CHROMIUM="$(CHROMIUM)" $(PY) tools/pdf.py
+
+pdf-es: setup
+	CHROMIUM="$(CHROMIUM)" $(PY) tools/pdf.py --lang es
+
+pdf-en: setup
+	CHROMIUM="$(CHROMIUM)" $(PY) tools/pdf.py --lang en
+
 unit: setup
 	$(PY) -m pytest -m "not site" -q
 
@@ -47,7 +58,7 @@ site-test: setup
 	@test -x "$(CHROMIUM)" || { echo "Site tests need Debian's chromium at $(CHROMIUM): sudo apt-get install chromium (or set CHROMIUM=...)"; exit 1; }
 	CHROMIUM="$(CHROMIUM)" $(PY) -m pytest -m site -q
 
-test: lint parity unit book site-test
+test: lint parity unit book pdf site-test
 
 # After `make book`, not part of `make test` (about as long as a build): every page's downloadable
 # notebook, in both editions, run in a new environment without atencion, which its install cell

@@ -50,6 +50,7 @@ import i18n  # noqa: E402  (tools/i18n.py: hashes and front matter of the two ed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bibtex_es  # noqa: E402  (the Spanish edition's citation and bibliography styles)
+import buildinfo  # noqa: E402  (the build's commit; the PDF's name)
 
 LANGUAGES = {"es": "Español", "en": "English"}
 SWITCH_TITLE = {"es": "Read this page in English", "en": "Leer esta página en español"}
@@ -277,6 +278,9 @@ def _issue_url(app: Sphinx, pagename: str, context: dict, url: str) -> str:
     return f"{url.split('?', 1)[0]}?{urlencode({'title': issue_title, 'body': body}, quote_via=quote)}"
 
 
+PDF_TOOLTIP = {"es": "Descargar el libro entero en PDF", "en": "Download the whole book as a PDF"}
+
+
 def fix_header_buttons(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
     """The header buttons in the page's language, and an issue link that names the edition and page."""
     spanish = app.config.bilingual_language == "es"
@@ -285,6 +289,11 @@ def fix_header_buttons(app: Sphinx, pagename: str, templatename: str, context: d
         for button in buttons:
             if button.get("label") == "source-issues-button" and isinstance(button.get("url"), str):
                 button["url"] = _issue_url(app, pagename, context, button["url"])
+            if button.get("label") == "download-pdf-button":  # the book's PDF, not the print dialog
+                lang = app.config.bilingual_language
+                button.update(type="link", url=context["pathto"](buildinfo.PDF_NAME[lang], 1),
+                              tooltip=PDF_TOOLTIP[lang])
+                button.pop("javascript", None)
             for key in ("tooltip", "text", "label"):
                 if spanish and isinstance(button.get(key), str) and button[key] in HEADER_BUTTONS_ES:
                     button[key] = HEADER_BUTTONS_ES[button[key]]
@@ -401,8 +410,8 @@ def mathjax_only_with_math(app: Sphinx, pagename: str, templatename: str, contex
     which counts the pages of the page's toctree too: the home page, whose toctree lists the
     chapters, loaded MathJax to typeset nothing. Runs after it (priority 600 > 500).
     """
-    if app.builder.format != "html" or "script_files" not in context:
-        return
+    if app.builder.format != "html" or app.builder.name == "singlehtml" or "script_files" not in context:
+        return  # (the single page holds every chapter's math)
     own = app.env.get_domain("math").data["has_equations"].get(pagename, False)
     if own:
         return
@@ -413,6 +422,20 @@ def mathjax_only_with_math(app: Sphinx, pagename: str, templatename: str, contex
                 or (not getattr(js, "filename", None)
                     and str(getattr(js, "attributes", {}).get("body", "")).startswith("window.MathJax")))
     ]
+
+
+# --------------------------------------------------------------------------- attention explorer
+
+def add_attention_explorer(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    """The explorer's script and style (static/attention-explorer.*) on the pages that show one
+    (atencion.explorer writes ``data-attention-explorer`` into a cell's output)."""
+    if "data-attention-explorer" not in context.get("body", ""):
+        return
+    from sphinx.builders.html._assets import _CascadingStyleSheet, _JavaScript
+
+    context["css_files"] = [*context.get("css_files", []), _CascadingStyleSheet("_static/attention-explorer.css")]
+    context["script_files"] = [*context.get("script_files", []),
+                               _JavaScript("_static/attention-explorer.js", defer="defer")]
 
 
 # --------------------------------------------------------------------------- search results
@@ -460,11 +483,24 @@ class VerbatimText(SphinxTransform):
                 node["support_smartquotes"] = False
 
 
+def singlehtml_handlers(app: Sphinx) -> None:
+    """The single-page build (the PDF's source) writes every node the HTML build writes.
+
+    Sphinx looks up a node's visitors by the builder's name and falls back to its format
+    ("html") only when no extension registered any for that name; sphinx-exercise registers
+    its nodes for "singlehtml", so myst-nb's, sphinx-proof's, ... were missing there."""
+    handlers = app.registry.translation_handlers
+    if "singlehtml" in handlers:
+        for node, visitors in handlers.get("html", {}).items():
+            handlers["singlehtml"].setdefault(node, visitors)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     _add_inline_js_once()
     bibtex_es.register()
     app.setup_extension("status")  # the execution status page (status.py)
     app.setup_extension("notebooks")  # executed notebooks to download, Colab and Binder (notebooks.py)
+    app.setup_extension("slides")  # a reveal.js deck per chapter (slides.py)
     app.add_search_language(SpanishSearch)
     app.add_transform(VerbatimText)
     app.add_config_value("bilingual_language", "es", "env")
@@ -476,5 +512,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", add_search_results_script)
     app.connect("html-page-context", translate_body)
     app.connect("html-page-context", add_last_updated)
+    app.connect("html-page-context", add_attention_explorer)
     app.connect("builder-inited", add_spanish_scripts)
+    app.connect("builder-inited", singlehtml_handlers)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

@@ -44,3 +44,14 @@ def version(distribution: str) -> str:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
         return "?"
+
+
+# The book as one PDF per edition (tools/pdf.py), at the root of each edition's folder.
+PDF_NAME = {"es": "mecanismos-de-atencion.pdf", "en": "attention-mechanisms.pdf"}
+
+
+def now():
+    """The build's date (UTC)."""
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)

@@ -216,7 +216,7 @@ def executed_notebooks(app: Sphinx) -> dict[str, Path]:
 
 
 def write_notebooks(app: Sphinx, exception: Exception | None) -> None:
-    if exception is not None or app.builder.format != "html":
+    if exception is not None or app.builder.name != "html":  # not the single page the PDF is printed from
         return
     target = Path(app.outdir) / FOLDER
     target.mkdir(parents=True, exist_ok=True)

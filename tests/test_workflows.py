@@ -371,8 +371,14 @@ def edition_job_problems(job: dict) -> list[str]:
     if book is None:
         problems.append("jobs.edition: run `make book-<lang>` with the matrix's lang passed through env: "
                         f"(make \"book-$EDITION\", EDITION: {LANG})")
+    # then the edition's PDF (make pdf-$EDITION), with the execution cache the build filled
+    pdf = first(job_steps, lambda step: any(re.fullmatch(r"pdf-\$\{?EDITION\}?", target)
+                                            for target in make_targets(step.get("run", "")))
+                and normal((step.get("env") or {}).get("EDITION")) == LANG)
+    if pdf is None or (book is not None and pdf < book):
+        problems.append("jobs.edition: print the edition's PDF (make \"pdf-$EDITION\") after building it")
     targets = {target for step in job_steps for target in make_targets(step.get("run", ""))}
-    others = targets & {"book", "test", "book-es", "book-en", "site-test"}
+    others = targets & {"book", "test", "book-es", "book-en", "site-test", "pdf", "pdf-es", "pdf-en"}
     if others:
         problems.append(f"jobs.edition: builds its own edition only, not make {' '.join(sorted(others))}")
 
@@ -408,6 +414,8 @@ def edition_job_problems(job: dict) -> list[str]:
         problems.append(f"jobs.edition: upload artifact edition-{LANG} with exactly {', '.join(sorted(EDITION_FILES))}")
     elif book is not None and edition[0] < book:
         problems.append("jobs.edition: upload the edition after `make book-<lang>` built it")
+    elif pdf is not None and edition[0] < pdf:
+        problems.append("jobs.edition: upload the edition after its PDF is printed")
     elif any(word in str(edition[1].get("if")) for word in ["failure()", "always()", "cancelled()"]):
         problems.append("jobs.edition: upload the edition only when it built")
     reports = f"_build/{LANG}/_build/html/reports"
@@ -733,6 +741,10 @@ BROKEN = [
      {"book": "jobs.edition: upload artifact edition-${{ matrix.lang }} with exactly"}),
     ("edition-uploaded-before-build", move_step("Upload the built edition", after=SETUP, job="edition"),
      {"book": "jobs.edition: upload the edition after `make book-<lang>` built it"}),
+    ("no-pdf-in-edition", drop_step("Print the edition's PDF", job="edition"),
+     {"book": "jobs.edition: print the edition's PDF"}),
+    ("edition-uploaded-before-pdf", move_step("Upload the built edition", after=BUILD_EDITION, job="edition"),
+     {"book": "jobs.edition: upload the edition after its PDF is printed"}),
     ("reports-not-on-failure", replace("if: ${{ failure() }}", "if: ${{ success() }}"),
      {"book": "jobs.edition: upload the execution reports"}),
     # --- the build job: both editions, assembled, site tests, preview and Pages
