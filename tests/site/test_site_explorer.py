@@ -9,7 +9,7 @@ import pytest
 
 pytestmark = pytest.mark.site
 
-PAGES = ["02-auto-atencion", "06-cabezas", "07-atencion-enmascarada"]
+PAGES = ["02-auto-atencion", "06-cabezas", "07-atencion-enmascarada", "11-transformador"]
 
 
 def _shown(page, explorer) -> list[float]:
@@ -72,3 +72,28 @@ def test_explorer_shows_the_exported_weights_and_works_by_keyboard(lang, name, c
             check(f"{role} 2")
     assert not errors, errors
     assert not context.third_party, context.third_party
+
+
+CONTRAST = """(root) => {
+  const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+  const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const lum = ([r, g, b]) => [r, g, b].map(channel).reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = (el) => { for (; el; el = el.parentElement) { const c = getComputedStyle(el).backgroundColor;
+    if (rgb(c).length < 4 || rgb(c)[3] > 0) return rgb(c).slice(0, 3); } return [255, 255, 255]; };
+  return [...root.querySelectorAll('.ae-title, .ae-help, .ae-query, table.ae-row caption, table.ae-row th, .ae-value')]
+    .map((el) => { const a = lum(rgb(getComputedStyle(el).color)), b = lum(background(el));
+      return [el.className || el.tagName, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)]; });
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_explorer_text_is_legible_in_light_and_dark_mode(scheme, make_context, server):
+    """Every text of the explorer has a contrast of at least 4.5:1 with what is behind it (WCAG AA),
+    with the reader's system in light or dark mode."""
+    context = make_context(color_scheme=scheme)
+    page = context.new_page()
+    page.goto(f"{server}/es/07-atencion-enmascarada.html")
+    page.wait_for_function("() => document.querySelector('[data-attention-explorer].ae-ready')")
+    low = [(name, round(ratio, 2)) for name, ratio in page.locator("[data-attention-explorer]").first.evaluate(CONTRAST)
+           if ratio < 4.5]
+    assert not low, f"{scheme} mode: contrast below 4.5:1 for {sorted(set(low))}"
