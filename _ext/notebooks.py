@@ -151,6 +151,7 @@ def with_glue_outputs(app: Sphinx, docname: str, executed: Path) -> nbformat.Not
     value stays a hidden record, as ``glue(..., display=False)`` left it."""
     from jupyter_cache import get_cache
     from myst_nb.core.read import read_myst_markdown_notebook
+    from myst_nb.core.utils import coalesce_streams
 
     source = read_myst_markdown_notebook(Path(app.env.doc2path(docname)).read_text(encoding="utf-8"))
     try:
@@ -160,6 +161,8 @@ def with_glue_outputs(app: Sphinx, docname: str, executed: Path) -> nbformat.Not
     reference = nbformat.read(executed, as_version=4)
     nb.metadata = reference.metadata
     for cell in nb.cells:
+        if cell.cell_type == "code":  # printed text in one block per stream, as the page shows it
+            cell.outputs = coalesce_streams(cell.outputs)
         for index, output in enumerate(cell.get("outputs", [])):
             record = output.get("metadata", {}).get("scrapbook")
             prefix = (record or {}).get("mime_prefix", "")
