@@ -131,11 +131,10 @@ def _reading_order(app: Sphinx) -> list[str]:
     return order + sorted(set(app.env.found_docs) - set(order))
 
 
-def _seconds(value: float | None, lang: str) -> str:
+def _seconds(value: float | None) -> str:
     if value is None:
         return "–"
-    text = f"{value:.1f}"
-    return text.replace(".", ",") if lang == "es" else text
+    return f"{value:.1f}"  # a decimal point in both editions, as atencion.fmt.number writes every number
 
 
 def status_nodes(app: Sphinx, docname: str) -> list[nodes.Node]:
@@ -178,13 +177,13 @@ def status_nodes(app: Sphinx, docname: str) -> list[nodes.Node]:
         commit = (_commit_reference(app, ran["commit"], ran.get("dirty", False), lang)
                   if ran and abs(ran.get("mtime", 0) - run["mtime"]) < 1 else [nodes.Text(words["unknown"])])
         cells = [nodes.paragraph("", "", link), nodes.paragraph(text=status),
-                 nodes.paragraph(text=_seconds(run["runtime"], lang)),
+                 nodes.paragraph(text=_seconds(run["runtime"])),
                  nodes.paragraph(text=f"{when} ({how})"), nodes.paragraph("", "", *commit)]
         row = nodes.row(classes=["execution-ok" if run["succeeded"] else "execution-failed"])
         row.extend(nodes.entry("", cell) for cell in cells)
         row["ids"] = [f"execution-{page}"]
         body += row
-    summary = nodes.paragraph(text=words["total"].format(seconds=_seconds(total, lang)), classes=["execution-total"])
+    summary = nodes.paragraph(text=words["total"].format(seconds=_seconds(total)), classes=["execution-total"])
     return [build, table, summary]
 
 
