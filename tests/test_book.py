@@ -399,3 +399,14 @@ def test_glued_markdown_check_catches_a_plain_directive():
     page = 'glue("t", Markdown(markdown_table(h, rows)), display=False)\n\n```{glue:} t\n```\n\n```{glue:md} u\n```\n'
     assert markdown_glued_with_plain_directive(page) == ["t"]
     assert markdown_glued_with_plain_directive(page.replace("{glue:} t", "{glue:md} t")) == []
+
+
+def test_over_budget_names_only_the_pages_over_two_minutes():
+    """The build reports each page that took longer than the page budget, and no other."""
+    report = {"edition": "es", "pages": {
+        "01-a": {"status": "ok", "seconds": 119.9, "executed": "x"},
+        "02-b": {"status": "ok", "seconds": 121.0, "executed": "x"},
+        "glosario": {"status": "no code", "seconds": None, "executed": None},
+    }}
+    assert build.PAGE_BUDGET_S == 120 and build.SITE_BUDGET_S == 900
+    assert build.over_budget(report) == ["es/02-b executed in 121 s, over the page budget of 120 s"]
